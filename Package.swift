@@ -1,0 +1,89 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Every plugin exports exactly one symbol, `switchyard_plugin_entry_v1`; the
+/// linker version script hides everything else, so no Swift type of a plugin's
+/// statically linked SwitchyardPluginKit copy is visible to another image.
+let pluginLinkerSettings: [LinkerSetting] = [
+    .unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/Plugins/exports.map"]),
+]
+
+func swiftPlugin(_ name: String, path: String) -> Target {
+    .target(
+        name: name,
+        dependencies: ["SwitchyardPluginKit"],
+        path: path,
+        linkerSettings: pluginLinkerSettings
+    )
+}
+
+let package = Package(
+    name: "Switchyard",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "switchyard-edge", targets: ["switchyard-edge"]),
+        .executable(name: "switchyard", targets: ["switchyard"]),
+        .executable(name: "switchyard-bench", targets: ["switchyard-bench"]),
+        .library(name: "SwitchyardPluginKit", targets: ["SwitchyardPluginKit"]),
+        // Plugins: each one a shared library the host loads at run time.
+        .library(name: "SimulatedDevices", type: .dynamic, targets: ["SimulatedDevices"]),
+        .library(name: "BalancingController", type: .dynamic, targets: ["BalancingController"]),
+        .library(name: "PeakShavingController", type: .dynamic, targets: ["PeakShavingController"]),
+        .library(name: "ExampleCDriver", type: .dynamic, targets: ["ExampleCDriver"]),
+        .library(name: "TestProbe", type: .dynamic, targets: ["TestProbe"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // The ABI: one C header, shared by host and plugins.
+        .target(name: "CSwitchyardPlugin"),
+        // Pure values, no I/O.
+        .target(name: "SwitchyardJSON"),
+        .target(name: "SwitchyardModel", dependencies: ["SwitchyardJSON"], exclude: ["README.md"]),
+        // The SDK plugin authors use; linked statically into each plugin.
+        .target(name: "SwitchyardPluginKit", dependencies: ["CSwitchyardPlugin", "SwitchyardJSON"], exclude: ["README.md"]),
+        // Loader, process image, core cycle, supervisor, device workers.
+        .target(
+            name: "SwitchyardHost",
+            dependencies: [
+                "CSwitchyardPlugin", "SwitchyardModel",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Thin executables: argument parsing only.
+        .executableTarget(
+            name: "switchyard-edge",
+            dependencies: ["SwitchyardHost", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "switchyard",
+            dependencies: ["SwitchyardHost", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "switchyard-bench",
+            dependencies: ["SwitchyardHost", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/switchyard-bench"
+        ),
+
+        // Plugins.
+        swiftPlugin("SimulatedDevices", path: "Plugins/SimulatedDevices"),
+        swiftPlugin("BalancingController", path: "Plugins/BalancingController"),
+        swiftPlugin("PeakShavingController", path: "Plugins/PeakShavingController"),
+        .target(
+            name: "ExampleCDriver",
+            dependencies: ["CSwitchyardPlugin"],
+            path: "Plugins/ExampleCDriver",
+            linkerSettings: pluginLinkerSettings
+        ),
+        // A plugin for tests: misbehaves on request, and checks that Swift
+        // generics, protocols and casts work inside a plugin image.
+        swiftPlugin("TestProbe", path: "Tests/Plugins/TestProbe"),
+
+        .testTarget(name: "SwitchyardModelTests", dependencies: ["SwitchyardModel"]),
+        .testTarget(name: "SwitchyardHostTests", dependencies: ["SwitchyardHost"]),
+        .testTarget(name: "PluginTests", dependencies: ["SwitchyardHost"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["SwitchyardHost"]),
+    ]
+)

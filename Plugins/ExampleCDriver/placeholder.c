@@ -1,0 +1,1 @@
+int switchyard_example_placeholder;

@@ -1,0 +1,63 @@
+/// A location inside a JSON document, rendered the way people read config
+/// errors: `scheduler.controllers[1].parameters.threshold_watts`.
+public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
+    public enum Component: Sendable, Hashable {
+        case key(String)
+        case index(Int)
+    }
+
+    public var components: [Component]
+
+    public init(_ components: [Component] = []) {
+        self.components = components
+    }
+
+    public static let root = JSONPath()
+
+    public func appending(_ key: String) -> JSONPath {
+        JSONPath(components + [.key(key)])
+    }
+
+    public func appending(index: Int) -> JSONPath {
+        JSONPath(components + [.index(index)])
+    }
+
+    public var description: String {
+        if components.isEmpty { return "(document)" }
+        var out = ""
+        for component in components {
+            switch component {
+            case .key(let key):
+                if !out.isEmpty { out += "." }
+                out += key
+            case .index(let index):
+                out += "[\(index)]"
+            }
+        }
+        return out
+    }
+
+    /// The same location as an RFC 6901 JSON Pointer (`/scheduler/controllers/1`).
+    public var pointer: String {
+        components.map { component -> String in
+            switch component {
+            case .key(let key):
+                "/" + key.replacingAll("~", with: "~0").replacingAll("/", with: "~1")
+            case .index(let index):
+                "/\(index)"
+            }
+        }.joined()
+    }
+}
+
+extension String {
+    /// Foundation-free replacement of every occurrence of `target`.
+    func replacingAll(_ target: Character, with replacement: String) -> String {
+        guard contains(target) else { return self }
+        var out = ""
+        for character in self {
+            if character == target { out += replacement } else { out.append(character) }
+        }
+        return out
+    }
+}

@@ -1,0 +1,140 @@
+import SwitchyardJSON
+
+/// A device profile: data describing one device model and the driver class
+/// that talks to it. Profiles are never code.
+///
+/// The host reads the fields every driver shares (identity, driver, channels,
+/// poll groups, default parameters). Driver-specific sections (`transport`,
+/// `points`, `match`, `tests`, `extends`) pass through to the driver in the
+/// instance config, which checks them when the instance is created.
+public struct DeviceProfile: Sendable, Hashable {
+    public enum Access: String, Sendable, CaseIterable {
+        case read, write, read_write
+        public var isWritable: Bool { self != .read }
+    }
+
+    public struct Channel: Sendable, Hashable {
+        public var name: String
+        public var standard: String?
+        public var unit: String?
+        public var access: Access
+        public var description: String?
+    }
+
+    public struct PollGroup: Sendable, Hashable {
+        public var name: String
+        /// nil: poll once after each (re)connect.
+        public var intervalMs: Int?
+    }
+
+    public var id: String
+    public var manufacturer: String?
+    public var model: String?
+    public var description: String?
+    public var source: String?
+    public var driver: String
+    public var channels: [Channel]
+    public var pollGroups: [PollGroup]
+    public var parameters: [String: JSONValue]
+    /// The whole document, handed to the driver.
+    public var document: JSONValue
+    /// The file the profile came from, for error messages.
+    public var file: String?
+
+    public static let driverSpecificKeys: Set<String> = ["transport", "points", "match", "tests", "extends", "sunspec"]
+
+    public func channel(named name: String) -> Channel? {
+        channels.first { $0.name == name || $0.standard == name }
+    }
+
+    /// True when the profile implements a standard channel of `family` ("ess").
+    public func implements(family: String) -> Bool {
+        channels.contains { $0.standard.map { $0.hasPrefix(family + ".") } ?? false }
+    }
+
+    /// Parses and checks a profile. `file` names the source in every issue.
+    public init(parsing text: String, file: String?) throws(ValidationError) {
+        let json = try JSONValue.parse(text, file: file)
+        do {
+            try self.init(json: json, file: file)
+        } catch {
+            throw file.map { error.inFile($0) } ?? error
+        }
+    }
+
+    public init(json: JSONValue, file: String?) throws(ValidationError) {
+        let issues = IssueList()
+        guard var r = ObjectReader(json, at: .root, issues: issues) else { throw ValidationError(issues.issues) }
+        let id = r.requiredString("id")
+        manufacturer = r.string("manufacturer")
+        model = r.string("model")
+        description = r.string("description")
+        source = r.string("source")
+        _ = r.integer("schema_version", min: 1, max: 1)
+        let driver = r.requiredString("driver")
+        parameters = r.objectMember("parameters") ?? [:]
+
+        var channels: [Channel] = []
+        var names: Set<String> = []
+        var standards: Set<String> = []
+        for (i, item) in (r.array("channels") ?? []).enumerated() {
+            let path = JSONPath.root.appending("channels").appending(index: i)
+            guard var c = ObjectReader(item, at: path, issues: issues) else { continue }
+            let name = c.requiredString("name")
+            let standard = c.string("standard")
+            let unit = c.string("unit")
+            let access = c.choice("access", Access.self) ?? .read
+            let description = c.string("description")
+            c.rejectUnknownKeys()
+            guard let name else { continue }
+            if !DeviceProfile.isValidChannelName(name) {
+                issues.add(path.appending("name"), "\"\(name)\" is not a valid channel name (letters, digits, '_' and '.', starting with a letter; no '/')")
+            }
+            if !names.insert(name).inserted { issues.add(path.appending("name"), "channel \"\(name)\" is declared twice") }
+            if let standard {
+                if let std = StandardChannel.named(standard) {
+                    if std.writable != access.isWritable {
+                        issues.add(path.appending("access"), "\(standard) is \(std.writable ? "a setpoint and must be writable" : "a measurement and must be read-only")")
+                    }
+                } else {
+                    var message = "unknown standard channel \"\(standard)\""
+                    if let s = closestMatch(to: standard, in: StandardChannel.all.map(\.name)) { message += " (did you mean \"\(s)\"?)" }
+                    issues.add(path.appending("standard"), message)
+                }
+                if !standards.insert(standard).inserted {
+                    issues.add(path.appending("standard"), "\(standard) is implemented by two channels")
+                }
+            }
+            channels.append(Channel(name: name, standard: standard, unit: unit, access: access, description: description))
+        }
+
+        var groups: [PollGroup] = []
+        for (name, spec) in (r.objectMember("poll_groups") ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let path = JSONPath.root.appending("poll_groups").appending(name)
+            guard var g = ObjectReader(spec, at: path, issues: issues) else { continue }
+            var interval: Int?
+            if case .string("once") = g.value("interval_ms") {
+                interval = nil
+            } else {
+                interval = g.integer("interval_ms", min: 1)
+                if interval == nil && g.object["interval_ms"] == nil { issues.add(path.appending("interval_ms"), "is required (milliseconds, or \"once\")") }
+            }
+            _ = g.stringArray("channels")
+            g.rejectUnknownKeys()
+            groups.append(PollGroup(name: name, intervalMs: interval))
+        }
+        r.rejectUnknownKeys(allowing: DeviceProfile.driverSpecificKeys)
+        try issues.check()
+        self.id = id!
+        self.driver = driver!
+        self.channels = channels
+        self.pollGroups = groups
+        self.document = json
+        self.file = file
+    }
+
+    static func isValidChannelName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, first.properties.isAlphabetic, first.isASCII else { return false }
+        return name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == ".") }
+    }
+}

@@ -1,0 +1,117 @@
+import SwitchyardJSON
+
+/// An instance's parameters. The host has already checked them against the
+/// class's declared schema and filled in defaults, so a getter fails only if
+/// the plugin asks for something it did not declare.
+public struct Parameters: Sendable, Equatable {
+    public let values: [String: JSONValue]
+
+    public init(_ values: [String: JSONValue]) {
+        self.values = values
+    }
+
+    public subscript(name: String) -> JSONValue? { values[name] }
+
+    public func double(_ name: String) throws(PluginError) -> Double {
+        guard case .number(let n)? = values[name] else { throw missing(name, "number") }
+        return n
+    }
+
+    public func int(_ name: String) throws(PluginError) -> Int {
+        guard case .number(let n)? = values[name], n.isWholeNumber else { throw missing(name, "integer") }
+        return Int(n)
+    }
+
+    public func string(_ name: String) throws(PluginError) -> String {
+        guard case .string(let s)? = values[name] else { throw missing(name, "string") }
+        return s
+    }
+
+    public func bool(_ name: String) throws(PluginError) -> Bool {
+        guard case .bool(let b)? = values[name] else { throw missing(name, "boolean") }
+        return b
+    }
+
+    public func optionalDouble(_ name: String) -> Double? { values[name]?.numberValue }
+    public func optionalString(_ name: String) -> String? { values[name]?.stringValue }
+
+    /// Names whose values differ between `self` and `other`.
+    public func changed(from other: Parameters) -> Set<String> {
+        Set(values.keys).union(other.values.keys).filter { values[$0] != other.values[$0] }
+    }
+
+    private func missing(_ name: String, _ type: String) -> PluginError {
+        .invalid("parameter \"\(name)\" is missing or not a \(type)")
+    }
+}
+
+/// One parameter of a class, as the plugin declares it. Becomes the JSON
+/// Schema subset of the manifest (see docs/plugins.md).
+public struct Parameter: Sendable {
+    public let name: String
+    public let schema: JSONValue
+    public let required: Bool
+
+    init(_ name: String, _ schema: [String: JSONValue?], required: Bool) {
+        self.name = name
+        self.schema = .object(schema.compactMapValues { $0 })
+        self.required = required
+    }
+
+    private static func common(_ type: String, _ description: String, unit: String?, hot: Bool) -> [String: JSONValue?] {
+        ["type": .string(type), "description": .string(description), "unit": unit.map(JSONValue.string), "hot": hot ? .bool(true) : nil]
+    }
+
+    /// A number. Without a default it is required.
+    public static func number(_ name: String, _ description: String, min: Double? = nil, max: Double? = nil,
+                              default value: Double? = nil, unit: String? = nil, hot: Bool = false) -> Parameter {
+        var s = common("number", description, unit: unit, hot: hot)
+        s["minimum"] = min.map(JSONValue.number)
+        s["maximum"] = max.map(JSONValue.number)
+        s["default"] = value.map(JSONValue.number)
+        return Parameter(name, s, required: value == nil)
+    }
+
+    public static func integer(_ name: String, _ description: String, min: Int? = nil, max: Int? = nil,
+                               default value: Int? = nil, unit: String? = nil, hot: Bool = false) -> Parameter {
+        var s = common("integer", description, unit: unit, hot: hot)
+        s["minimum"] = min.map { .number(Double($0)) }
+        s["maximum"] = max.map { .number(Double($0)) }
+        s["default"] = value.map { .number(Double($0)) }
+        return Parameter(name, s, required: value == nil)
+    }
+
+    public static func boolean(_ name: String, _ description: String, default value: Bool? = nil, hot: Bool = false) -> Parameter {
+        var s = common("boolean", description, unit: nil, hot: hot)
+        s["default"] = value.map(JSONValue.bool)
+        return Parameter(name, s, required: value == nil)
+    }
+
+    public static func string(_ name: String, _ description: String, oneOf choices: [String]? = nil,
+                              default value: String? = nil, hot: Bool = false) -> Parameter {
+        var s = common("string", description, unit: nil, hot: hot)
+        s["enum"] = choices.map { .array($0.map(JSONValue.string)) }
+        s["default"] = value.map(JSONValue.string)
+        return Parameter(name, s, required: value == nil)
+    }
+
+    /// The id of a device in the same config whose profile implements the
+    /// standard-channel `family` ("ess", "meter", "pv", "load"). The host
+    /// checks the binding before the config is applied.
+    public static func device(_ name: String, _ description: String, family: String, default value: String? = nil) -> Parameter {
+        var s = common("string", description, unit: nil, hot: false)
+        s["device"] = .string(family)
+        s["default"] = value.map(JSONValue.string)
+        return Parameter(name, s, required: value == nil)
+    }
+
+    /// An object schema accepting exactly `parameters`.
+    public static func objectSchema(_ parameters: [Parameter]) -> JSONValue {
+        var properties: [String: JSONValue] = [:]
+        for p in parameters { properties[p.name] = p.schema }
+        let required = parameters.filter(\.required).map { JSONValue.string($0.name) }
+        var schema: [String: JSONValue] = ["type": "object", "properties": .object(properties)]
+        if !required.isEmpty { schema["required"] = .array(required) }
+        return .object(schema)
+    }
+}

@@ -1,0 +1,83 @@
+import SwitchyardJSON
+
+/// What the host hands a new instance (the instance config of the ABI).
+public struct InstanceConfig: Sendable {
+    /// The controller id, or the device id for a driver.
+    public var id: String
+    public var parameters: Parameters
+    /// Drivers: the device profile document.
+    public var profile: JSONValue?
+    /// Drivers: the device's `connection` object.
+    public var connection: JSONValue?
+    /// Drivers: poll group name → channel names.
+    public var pollGroups: [String: [String]]
+}
+
+/// The outcome of a hot parameter change.
+public enum Reconfiguration: Sendable {
+    /// The running instance now uses the new parameters.
+    case applied
+    /// The change needs a new instance; the host creates one at the next
+    /// cycle boundary and destroys this one.
+    case needsRecreate
+}
+
+/// A class a plugin provides. One instance is created per controller or
+/// device in the config.
+public protocol PluginClass: AnyObject {
+    static var className: String { get }
+    static var summary: String { get }
+    static var parameters: [Parameter] { get }
+
+    /// [control] Resolve channels and read parameters here; throw
+    /// `PluginError.invalid` for parameters the schema cannot express.
+    init(host: HostContext, config: InstanceConfig) throws
+
+    /// [control] A parameter change. The default applies nothing hot.
+    func configure(_ parameters: Parameters) throws -> Reconfiguration
+}
+
+extension PluginClass {
+    public func configure(_ parameters: Parameters) throws -> Reconfiguration { .needsRecreate }
+}
+
+/// A controller: runs every cycle on the cycle thread, reads the process
+/// image and writes setpoints. Must not block or do I/O.
+public protocol Controller: PluginClass {
+    /// [cycle]
+    func execute(_ cycle: CycleInfo) throws
+}
+
+/// A device driver: runs on the device's own I/O worker thread.
+public protocol Driver: PluginClass {
+    /// The schema of the device's `connection` object, or nil if none is taken.
+    static var connection: [Parameter]? { get }
+    /// [io] Connect. Called again after failures, with backoff.
+    func start() throws
+    /// [io] Read one poll group and publish its values.
+    func poll(group: String) throws
+    /// [io] Write setpoints. Throw for any setpoint the device refused.
+    func write(_ setpoints: [Setpoint]) throws
+    /// [io] Disconnect.
+    func stop()
+}
+
+extension Driver {
+    public static var connection: [Parameter]? { nil }
+    public func start() throws {}
+    public func stop() {}
+}
+
+public struct CycleInfo: Sendable {
+    public var index: UInt64
+    public var deadlineNs: Int64
+    public var wallClockNs: Int64
+    public var periodNs: Int64
+
+    public var periodSeconds: Double { Double(periodNs) / 1e9 }
+}
+
+public struct Setpoint: Sendable {
+    public var channel: Int32
+    public var value: Double
+}
