@@ -50,7 +50,8 @@ let package = Package(
             dependencies: [
                 "CSwitchyardPlugin", "SwitchyardModel",
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         // Thin executables: argument parsing only.
         .executableTarget(
@@ -75,7 +76,8 @@ let package = Package(
             name: "ExampleCDriver",
             dependencies: ["CSwitchyardPlugin"],
             path: "Plugins/ExampleCDriver",
-            linkerSettings: pluginLinkerSettings
+            publicHeadersPath: ".",
+            linkerSettings: pluginLinkerSettings + [.linkedLibrary("m")]
         ),
         // A plugin for tests: misbehaves on request, and checks that Swift
         // generics, protocols and casts work inside a plugin image.

@@ -62,14 +62,14 @@ public struct Parameter: Sendable {
         ["type": .string(type), "description": .string(description), "unit": unit.map(JSONValue.string), "hot": hot ? .bool(true) : nil]
     }
 
-    /// A number. Without a default it is required.
+    /// A number. Without a default it is required, unless `optional`.
     public static func number(_ name: String, _ description: String, min: Double? = nil, max: Double? = nil,
-                              default value: Double? = nil, unit: String? = nil, hot: Bool = false) -> Parameter {
+                              default value: Double? = nil, optional: Bool = false, unit: String? = nil, hot: Bool = false) -> Parameter {
         var s = common("number", description, unit: unit, hot: hot)
         s["minimum"] = min.map(JSONValue.number)
         s["maximum"] = max.map(JSONValue.number)
         s["default"] = value.map(JSONValue.number)
-        return Parameter(name, s, required: value == nil)
+        return Parameter(name, s, required: value == nil && !optional)
     }
 
     public static func integer(_ name: String, _ description: String, min: Int? = nil, max: Int? = nil,

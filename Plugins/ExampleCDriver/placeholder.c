@@ -1,1 +1,0 @@
-int switchyard_example_placeholder;

@@ -1,0 +1,71 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SwitchyardModel
+
+/// The one-line picture of a site that `switchyard-edge run` prints every
+/// second: grid, PV, battery power, SoC, cycle time, active alarms.
+public struct ConsoleLine {
+    let grid: String?
+    let battery: String?
+    let pv: String?
+
+    /// Picks the first meter, battery and PV of the running config.
+    public init(host: EdgeHost) {
+        let channels = host.channels
+        func first(_ standard: String) -> String? {
+            channels.first { $0.standard == standard }.map { "\($0.deviceId)/\(standard)" }
+        }
+        grid = first("meter.ActivePower")
+        battery = first("ess.ActivePower").map { String($0.prefix { $0 != "/" }) }
+        pv = first("pv.ActivePower")
+    }
+
+    public func render(_ host: EdgeHost) -> String {
+        func watts(_ address: String?) -> String {
+            guard let address, let r = host.reading(address) else { return "      -  " }
+            guard let v = r.value, r.quality == .good else { return "  (\(r.quality))" }
+            return pad(String(Int(v.rounded())), 7) + " W"
+        }
+        let status = host.status()
+        var line = clockText()
+        line += "  grid " + watts(grid)
+        line += "  pv " + watts(pv)
+        if let battery {
+            line += "  battery " + watts(battery + "/ess.ActivePower")
+            if let soc = host.reading(battery + "/ess.Soc"), let v = soc.value {
+                line += "  SoC " + pad(fixed(v, 2), 6) + " %"
+            }
+        }
+        let s = status.statistics
+        line += "  cycle " + fixed(Double(s.lastWorkNs) / 1e6, 3) + " ms (p99 " + fixed(Double(s.work.percentile(0.99)) / 1e6, 3) + ")"
+        if s.overruns > 0 { line += "  overruns \(s.overruns)" }
+        let disabled = status.controllers.filter { $0.state == .disabled }.map(\.id)
+        if !disabled.isEmpty { line += "  DISABLED " + disabled.joined(separator: ",") }
+        if !status.activeAlarms.isEmpty { line += "  ALARM " + status.activeAlarms.joined(separator: ",") }
+        return line
+    }
+
+    private func clockText() -> String {
+        var t = time(nil)
+        var parts = tm()
+        localtime_r(&t, &parts)
+        return [parts.tm_hour, parts.tm_min, parts.tm_sec].map { pad(String($0), 2, with: "0") }.joined(separator: ":")
+    }
+}
+
+func pad(_ s: String, _ width: Int, with fill: Character = " ") -> String {
+    s.count >= width ? s : String(repeating: fill, count: width - s.count) + s
+}
+
+/// `v` with `digits` decimals, without Foundation's String(format:).
+func fixed(_ v: Double, _ digits: Int) -> String {
+    guard v.isFinite else { return "\(v)" }
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let scaled = (abs(v) * scale).rounded()
+    let whole = Int64(scaled / scale)
+    let fraction = Int64(scaled) - whole * Int64(scale)
+    let sign = v < 0 && scaled != 0 ? "-" : ""
+    return digits == 0 ? sign + String(whole) : sign + String(whole) + "." + pad(String(fraction), digits, with: "0")
+}

@@ -1,0 +1,204 @@
+import CSwitchyardPlugin
+import Synchronization
+import SwitchyardModel
+
+/// What a device is doing, for status pages and tests.
+public struct DeviceStatus: Sendable, Hashable {
+    public enum State: String, Sendable {
+        case connecting, running, faulted, stopped
+    }
+
+    public var deviceId: String
+    public var profile: String
+    public var plugin: String
+    public var state: State = .connecting
+    public var polls = 0
+    public var pollFailures = 0
+    public var writes = 0
+    public var writeFailures = 0
+    public var reconnects = 0
+    public var lastError: String?
+    public var lastWriteError: String?
+}
+
+/// Runs one device: connects, polls its groups on their intervals, delivers
+/// setpoints, reconnects with exponential backoff and jitter, and marks the
+/// device's values fault when it fails. Every driver call happens here, on
+/// the device's own thread (or, with `DeviceIOMode.inline`, in `step`), never
+/// on the cycle thread.
+final class DeviceWorker: @unchecked Sendable {
+    // @unchecked: `schedule` and `connected`/`backoff` state are touched only by
+    // the worker's own thread (or the single thread calling `step` inline);
+    // everything shared is behind Mutex.
+    let device: ResolvedConfig.Device
+    let instance: PluginInstance
+    let page: DevicePage
+    private let clock: any CycleClock
+    private let log: LogQueue
+    private let inbox = Mutex<[Int32: sy_setpoint]>([:])
+    private let signal = WakeSignal()
+    private let stopRequested = Atomic<Bool>(false)
+    let status: Mutex<DeviceStatus>
+    private var thread: OSThread?
+
+    private struct Group {
+        var name: String
+        var intervalNs: Int64?
+        var nextDueNs: Int64
+        var done = false
+    }
+
+    private var groups: [Group]
+    private var connected = false
+    private var nextStartNs: Int64 = 0
+    private var backoffNs: Int64
+    private var random: UInt64
+
+    static let initialBackoffNs: Int64 = 500_000_000
+    static let maximumBackoffNs: Int64 = 60_000_000_000
+
+    init(device: ResolvedConfig.Device, instance: PluginInstance, page: DevicePage, clock: any CycleClock, log: LogQueue) {
+        self.device = device
+        self.instance = instance
+        self.page = page
+        self.clock = clock
+        self.log = log
+        self.groups = device.pollGroups.map { Group(name: $0.name, intervalNs: $0.intervalMs.map { Int64($0) * 1_000_000 }, nextDueNs: 0) }
+        self.backoffNs = Self.initialBackoffNs
+        self.random = UInt64(truncatingIfNeeded: device.id.hashValue) | 1
+        self.status = Mutex(DeviceStatus(deviceId: device.id, profile: device.profile.id, plugin: device.plugin.pluginId))
+    }
+
+    /// [cycle] Queues setpoints without blocking; a newer value for the same
+    /// channel replaces one not yet written.
+    func enqueue(_ setpoint: sy_setpoint) {
+        inbox.withLock { $0[setpoint.channel] = setpoint }
+    }
+
+    func wake() { signal.signal() }
+
+    /// Starts the worker thread.
+    func startThread() {
+        thread = OSThread(name: "dev-" + device.id) { [self] in
+            while !stopRequested.load(ordering: .relaxed) {
+                let next = step(nowNs: clock.monotonicNs())
+                if stopRequested.load(ordering: .relaxed) { break }
+                signal.wait(untilNs: next)
+            }
+            shutDown()
+        }
+    }
+
+    /// Asks the thread to stop and waits for it. The driver is stopped on its
+    /// own thread; a device stuck in I/O delays only this call.
+    func stopThread() {
+        stopRequested.store(true, ordering: .relaxed)
+        signal.signal()
+        thread?.join()
+        thread = nil
+    }
+
+    /// Stops the driver (inline mode, or after the thread has ended).
+    func shutDown() {
+        if connected { instance.stop() }
+        connected = false
+        status.withLock { $0.state = .stopped }
+    }
+
+    /// One round of work: connect if due, write pending setpoints, poll the
+    /// groups that are due. Returns when the next round is due.
+    @discardableResult
+    func step(nowNs: Int64) -> Int64 {
+        if !connected {
+            guard nowNs >= nextStartNs else { return nextStartNs }
+            let (code, error) = instance.start()
+            if code != SY_OK {
+                fail("connect failed: \(error ?? statusName(code))", nowNs: nowNs)
+                return nextStartNs
+            }
+            connected = true
+            backoffNs = Self.initialBackoffNs
+            for i in groups.indices {
+                groups[i].nextDueNs = nowNs
+                groups[i].done = false
+            }
+            status.withLock { $0.state = .running }
+        }
+
+        let pending = inbox.withLock { box -> [sy_setpoint] in
+            defer { box.removeAll(keepingCapacity: true) }
+            return Array(box.values).sorted { $0.channel < $1.channel }
+        }
+        if !pending.isEmpty {
+            let (code, error) = instance.write(pending)
+            status.withLock {
+                $0.writes += 1
+                if code != SY_OK {
+                    $0.writeFailures += 1
+                    $0.lastWriteError = error
+                }
+            }
+            if code != SY_OK {
+                log.emit(.warning, "device \(device.id)", "setpoint write refused: \(error ?? statusName(code))")
+                if code == SY_ERR_IO {
+                    disconnect(nowNs: nowNs, reason: "write failed: \(error ?? "")")
+                    return nextStartNs
+                }
+            }
+        }
+
+        var next = nowNs + 1_000_000_000
+        for i in groups.indices {
+            if groups[i].done { continue }
+            if groups[i].nextDueNs <= nowNs {
+                let (code, error) = instance.poll(groups[i].name)
+                if code != SY_OK {
+                    status.withLock { $0.pollFailures += 1 }
+                    if code == SY_ERR_IO || code == SY_ERR_UNAVAILABLE {
+                        disconnect(nowNs: nowNs, reason: "poll \(groups[i].name) failed: \(error ?? statusName(code))")
+                        return nextStartNs
+                    }
+                    page.mark(.fault, at: nowNs)
+                    status.withLock { $0.lastError = error }
+                }
+                status.withLock { $0.polls += 1 }
+                if let interval = groups[i].intervalNs {
+                    // Stay on the grid of intervals; skip missed slots instead of bursting.
+                    var due = groups[i].nextDueNs + interval
+                    if due <= nowNs { due = nowNs + interval }
+                    groups[i].nextDueNs = due
+                } else {
+                    groups[i].done = true
+                }
+            }
+            if !groups[i].done { next = min(next, groups[i].nextDueNs) }
+        }
+        return next
+    }
+
+    private func disconnect(nowNs: Int64, reason: String) {
+        instance.stop()
+        connected = false
+        fail(reason, nowNs: nowNs)
+        status.withLock { $0.reconnects += 1 }
+    }
+
+    private func fail(_ message: String, nowNs: Int64) {
+        page.mark(.fault, at: nowNs)
+        // Full jitter within the current backoff window, then double it.
+        random ^= random << 13
+        random ^= random >> 7
+        random ^= random << 17
+        let jitter = Int64(random % UInt64(backoffNs / 2 + 1))
+        nextStartNs = nowNs + backoffNs / 2 + jitter
+        backoffNs = min(backoffNs * 2, Self.maximumBackoffNs)
+        let changed = status.withLock { s -> Bool in
+            defer {
+                s.state = .faulted
+                s.lastError = message
+            }
+            return s.lastError != message
+        }
+        if changed { log.emit(.warning, "device \(device.id)", message) }
+    }
+}

@@ -1,0 +1,378 @@
+import CSwitchyardPlugin
+import Logging
+import Synchronization
+import SwitchyardModel
+
+/// Where device I/O runs.
+public enum DeviceIOMode: Sendable {
+    /// Each device on its own thread: production.
+    case threads
+    /// Device workers step at the start of each cycle, on the thread running
+    /// the cycle. Only for tests and benchmarks with a `ManualClock`, where it
+    /// makes a whole site deterministic.
+    case inline
+}
+
+/// The edge runtime: holds the loaded plugins and profiles, applies configs
+/// as transactions at cycle boundaries, runs the core cycle, and reports what
+/// it is doing.
+///
+/// Threads: `apply`, `validate`, `start`, `stop` and `status` are [control]
+/// and may be called from any one thread at a time; the cycle runs on its own
+/// thread after `start()`, or on the caller's thread in `runCycle()`.
+public final class EdgeHost: @unchecked Sendable {
+    // @unchecked: mutable state is either behind a Mutex, or owned by the
+    // cycle thread (`engine`), which CycleBound checks in debug builds.
+    public let plugins: PluginCatalog
+    public private(set) var profiles: ProfileCatalog
+    public let clock: any CycleClock
+    public let deviceIO: DeviceIOMode
+    public let log: LogQueue
+    let directory = ChannelDirectory()
+    let cycleState = CycleState()
+
+    private let pending = Mutex<PreparedConfig?>(nil)
+    private let applyLock = Mutex<Int>(0)  // the last generation prepared
+    private let shared = Mutex(SharedStatus())
+    private let running = Atomic<Bool>(false)
+    private var cycleThread: OSThread?
+    private var engine = Engine()
+    /// The context handed to controllers: allocated once, rewritten each cycle.
+    private let cycleContext = UnsafeMutablePointer<sy_cycle_context>.allocate(capacity: 1)
+
+    /// State the cycle thread owns.
+    private struct Engine {
+        var current: PreparedConfig?
+        var controllers: [ControllerSlot] = []
+        var workerOf: [DeviceWorker?] = []
+        var alarms: [AlarmSlot] = []
+        var cycleIndex: UInt64 = 0
+        var touchedWorkers: [DeviceWorker] = []
+    }
+
+    /// What the cycle thread publishes for other threads.
+    struct SharedStatus {
+        var statistics = CycleStatistics()
+        var controllers: [ControllerStatus] = []
+        var appliedGeneration = 0
+        var running: PreparedConfig?
+        var retired: [PreparedConfig] = []
+        var lastApplyError: String?
+        var alarmEvents: [AlarmEvent] = []
+        var activeAlarms: Set<String> = []
+    }
+
+    public init(plugins: PluginCatalog, profiles: ProfileCatalog, clock: any CycleClock = SystemClock(),
+                deviceIO: DeviceIOMode = .threads, logger: Logger = Logger(label: "switchyard.edge")) {
+        self.plugins = plugins
+        self.profiles = profiles
+        self.clock = clock
+        self.deviceIO = deviceIO
+        self.log = LogQueue(logger: logger)
+        cycleContext.initialize(to: sy_cycle_context())
+    }
+
+    deinit {
+        stop()
+        cycleContext.deallocate()
+    }
+
+    /// Checks a config against the loaded plugins and profiles.
+    public func validate(_ config: EdgeConfig) throws(ValidationError) -> ResolvedConfig {
+        try ConfigValidator(classes: plugins.classes, profiles: profiles.profiles).resolve(config)
+    }
+
+    /// [control] Validates `config`, creates every instance it needs, and
+    /// stages it for the next cycle boundary. If the cycle is running, waits
+    /// until it has been swapped in, then retires the old instances. On any
+    /// error nothing changes and the running config keeps running.
+    ///
+    /// Returns the generation number of the applied config.
+    @discardableResult
+    public func apply(_ config: EdgeConfig, timeoutNs: Int64 = 10_000_000_000) throws -> Int {
+        try applyLock.withLock { lastGeneration in
+            let resolved: ResolvedConfig
+            do {
+                resolved = try validate(config)
+            } catch {
+                shared.withLock { $0.lastApplyError = "\(error)" }
+                throw error
+            }
+            let prepared: PreparedConfig
+            do {
+                prepared = try PreparedConfig.build(resolved, generation: lastGeneration + 1, directory: directory, clock: clock,
+                                                    log: log, cycle: cycleState, plugins: plugins)
+            } catch {
+                shared.withLock { $0.lastApplyError = "\(error)" }
+                throw error
+            }
+            lastGeneration += 1
+            let superseded = pending.withLock { slot -> PreparedConfig? in
+                defer { slot = prepared }
+                return slot
+            }
+            if let superseded { shared.withLock { $0.retired.append(superseded) } }
+            if running.load(ordering: .acquiring) {
+                try waitForGeneration(prepared.generation, timeoutNs: timeoutNs)
+                startWorkers(of: prepared)
+            }
+            retireOld()
+            return prepared.generation
+        }
+    }
+
+    private func waitForGeneration(_ generation: Int, timeoutNs: Int64) throws(HostError) {
+        let real = SystemClock()
+        let deadline = real.monotonicNs() + timeoutNs
+        while shared.withLock({ $0.appliedGeneration }) < generation {
+            if real.monotonicNs() > deadline {
+                throw HostError(.timeout, "the cycle did not take the new config within \(timeoutNs / 1_000_000) ms")
+            }
+            real.sleep(untilNs: real.monotonicNs() + 1_000_000)
+        }
+    }
+
+    private func startWorkers(of prepared: PreparedConfig) {
+        guard deviceIO == .threads else { return }
+        for worker in prepared.workers { worker.startThread() }
+    }
+
+    /// [control] Stops and destroys the instances of configs the cycle no
+    /// longer runs.
+    private func retireOld() {
+        let retired = shared.withLock { s -> [PreparedConfig] in
+            defer { s.retired.removeAll() }
+            return s.retired
+        }
+        for old in retired {
+            for worker in old.workers {
+                if deviceIO == .threads { worker.stopThread() } else { worker.shutDown() }
+                worker.instance.destroy()
+            }
+            for slot in old.controllers { slot.instance.destroy() }
+        }
+    }
+
+    // MARK: - Running
+
+    /// Starts the cycle on its own thread, on absolute deadlines. Requires a
+    /// config to have been applied.
+    public func start() throws(HostError) {
+        guard pending.withLock({ $0 != nil }) || shared.withLock({ $0.running != nil }) else {
+            throw HostError(.notRunning, "no config has been applied")
+        }
+        guard !running.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        // Take the staged config now, so its workers start with the cycle.
+        runApplyPhase()
+        if let current = shared.withLock({ $0.running }) { startWorkers(of: current) }
+        retireOld()
+        cycleThread = OSThread(name: "core-cycle") { [self] in
+            cycleState.bound.claim()
+            var deadline = clock.monotonicNs()
+            while running.load(ordering: .relaxed) {
+                clock.sleep(untilNs: deadline)
+                let period = max(engine.current?.periodNs ?? 1_000_000_000, 1_000_000)
+                let late = clock.monotonicNs() - deadline
+                if late >= period {
+                    // More than a period behind: skip the missed deadlines
+                    // rather than running a burst of cycles.
+                    let missed = late / period
+                    deadline += missed * period
+                    shared.withLock { $0.statistics.missedCycles += UInt64(missed) }
+                }
+                runCycle(deadlineNs: deadline)
+                deadline += engine.current?.periodNs ?? period
+            }
+        }
+    }
+
+    /// Stops the cycle, then every device worker, and destroys all instances.
+    public func stop() {
+        if running.exchange(false, ordering: .acquiringAndReleasing) {
+            cycleThread?.join()
+            cycleThread = nil
+        }
+        let last = shared.withLock { s -> PreparedConfig? in
+            defer { s.running = nil }
+            return s.running
+        }
+        if let last { shared.withLock { $0.retired.append(last) } }
+        if let staged = pending.withLock({ p -> PreparedConfig? in defer { p = nil }; return p }) {
+            shared.withLock { $0.retired.append(staged) }
+        }
+        engine = Engine()
+        retireOld()
+        log.flush()
+    }
+
+    public var isRunning: Bool { running.load(ordering: .relaxed) }
+
+    private func runApplyPhase() {
+        guard let next = pending.withLock({ p -> PreparedConfig? in defer { p = nil }; return p }) else { return }
+        let previous = engine.current
+        engine.current = next
+        engine.controllers = next.controllers
+        engine.alarms = next.alarms
+        cycleState.image.resize(to: directory)
+        engine.workerOf = [DeviceWorker?](repeating: nil, count: directory.count)
+        for worker in next.workers {
+            for handle in worker.page.handles { engine.workerOf[Int(handle)] = worker }
+            // Carry over the last values of a device that is being replaced, so
+            // controllers do not see a gap while the new worker connects.
+            if let old = previous?.workers.first(where: { $0.device.id == worker.device.id }) {
+                old.page.values.withLock { oldValues in
+                    worker.page.values.withLock { newValues in
+                        for (i, h) in worker.page.handles.enumerated() {
+                            if let slot = old.page.slotOf[h] { newValues[i] = oldValues[slot] }
+                        }
+                    }
+                }
+            }
+        }
+        shared.withLock { s in
+            if let previous { s.retired.append(previous) }
+            s.running = next
+            s.appliedGeneration = next.generation
+            s.lastApplyError = nil
+            s.controllers = next.controllers.map(\.status)
+            s.statistics.periodNs = next.periodNs
+            s.activeAlarms = []
+        }
+        log.emit(.info, "host", "applied config version \(next.resolved.config.version) (generation \(next.generation)): \(next.workers.count) devices, \(next.controllers.count) controllers")
+    }
+
+    /// Runs one cycle whose deadline was `deadlineNs` (default: now). The
+    /// cycle thread calls this; tests call it directly with a ManualClock.
+    public func runCycle(deadlineNs: Int64? = nil) {
+        let startNs = clock.monotonicNs()
+        let deadline = deadlineNs ?? startNs
+        if !running.load(ordering: .relaxed) { cycleState.bound.claim() }
+
+        // 1. apply
+        runApplyPhase()
+        guard let current = engine.current else { return }
+        if deviceIO == .inline {
+            for worker in current.workers { worker.step(nowNs: startNs) }
+        }
+
+        // 2. process image
+        for worker in current.workers {
+            worker.page.copy(into: &cycleState.image.snapshot, nowNs: startNs)
+        }
+
+        // 3. controllers
+        engine.cycleIndex += 1
+        cycleContext.pointee = sy_cycle_context(
+            struct_size: UInt32(MemoryLayout<sy_cycle_context>.size), cycle_index: engine.cycleIndex,
+            deadline_ns: deadline, wall_clock_ns: clock.wallClockNs(), period_ns: current.periodNs)
+        var statusChanged = false
+        do {
+            let context = UnsafePointer(cycleContext)
+            for slot in engine.controllers {
+                if slot.status.state == .disabled {
+                    guard let until = slot.disabledUntilNs, startNs >= until else { continue }
+                    slot.status.state = .running
+                    slot.status.consecutiveFailures = 0
+                    slot.disabledUntilNs = nil
+                    statusChanged = true
+                    log.emit(.info, "supervisor", "controller \(slot.status.id) re-enabled (auto_recovery)")
+                }
+                if let error = slot.instance.execute(context) {
+                    statusChanged = true
+                    recordFailure(slot, error, nowNs: startNs, supervisor: current.supervisor)
+                } else if slot.status.consecutiveFailures > 0 {
+                    slot.status.consecutiveFailures = 0
+                    statusChanged = true
+                }
+            }
+        }
+
+        // 4. write: hand setpoints to the device workers without blocking
+        for handle in cycleState.image.writtenHandles {
+            guard let worker = engine.workerOf[Int(handle)] else { continue }
+            worker.enqueue(sy_setpoint(channel: handle, value: cycleState.image.setpoints[Int(handle)]))
+            if !engine.touchedWorkers.contains(where: { $0 === worker }) { engine.touchedWorkers.append(worker) }
+        }
+        cycleState.image.clearWrites()
+        if deviceIO == .threads { for worker in engine.touchedWorkers { worker.wake() } }
+        engine.touchedWorkers.removeAll(keepingCapacity: true)
+
+        // 5. alarms
+        var events: [AlarmEvent] = []
+        for i in engine.alarms.indices {
+            let value = engine.alarms[i].handle.flatMap { h -> Double? in
+                let v = cycleState.image.snapshot[Int(h)]
+                return v.quality == SY_QUALITY_GOOD ? v.number : nil
+            }
+            if let event = engine.alarms[i].evaluate(value, nowNs: startNs) { events.append(event) }
+        }
+        for event in events {
+            log.emit(event.kind == .raised ? .warning : .info, "alarm",
+                     "\(event.alarmId) \(event.kind.rawValue) (\(event.severity.rawValue)): \(event.channel) = \(event.value.map { JSONValueFormat.number($0) } ?? "n/a")")
+        }
+
+        // Supervisor: measure, count overruns, publish status.
+        let workNs = clock.monotonicNs() - startNs
+        let latenessNs = startNs - deadline
+        let controllers = statusChanged ? engine.controllers.map(\.status) : nil
+        let threshold = current.supervisor.overrunAlertThreshold
+        let alert = shared.withLock { s -> Bool in
+            s.statistics.cycles += 1
+            s.statistics.work.record(workNs)
+            s.statistics.lateness.record(latenessNs)
+            s.statistics.lastWorkNs = workNs
+            var raised = false
+            if workNs > current.periodNs {
+                s.statistics.overruns += 1
+                s.statistics.consecutiveOverruns += 1
+                if s.statistics.consecutiveOverruns >= threshold && !s.statistics.overrunAlertActive {
+                    s.statistics.overrunAlertActive = true
+                    s.statistics.overrunAlerts += 1
+                    raised = true
+                }
+            } else {
+                s.statistics.consecutiveOverruns = 0
+                s.statistics.overrunAlertActive = false
+            }
+            if let controllers { s.controllers = controllers }
+            if !events.isEmpty {
+                s.alarmEvents.append(contentsOf: events)
+                if s.alarmEvents.count > 256 { s.alarmEvents.removeFirst(s.alarmEvents.count - 256) }
+                for e in events {
+                    if e.kind == .raised { s.activeAlarms.insert(e.alarmId) } else { s.activeAlarms.remove(e.alarmId) }
+                }
+            }
+            return raised
+        }
+        if alert {
+            log.emit(.error, "supervisor", "\(threshold) consecutive cycles overran the \(current.periodNs / 1_000_000) ms period (last took \(workNs / 1_000) µs)")
+        }
+    }
+
+    func sharedSnapshot() -> SharedStatus { shared.withLock { $0 } }
+
+    func withShared<T>(_ body: (inout SharedStatus) -> T) -> T { shared.withLock { body(&$0) } }
+
+    private func recordFailure(_ slot: ControllerSlot, _ error: String, nowNs: Int64, supervisor: EdgeConfig.Supervisor) {
+        slot.status.consecutiveFailures += 1
+        slot.status.totalFailures += 1
+        slot.status.lastError = error
+        if slot.status.consecutiveFailures == 1 {
+            log.emit(.warning, "controller \(slot.status.id)", "execute failed: \(error)")
+        }
+        guard slot.status.consecutiveFailures >= supervisor.controllerFailureLimit else { return }
+        slot.status.state = .disabled
+        slot.status.timesDisabled += 1
+        slot.disabledUntilNs = supervisor.autoRecovery ? nowNs + Int64(supervisor.recoveryDelayMs) * 1_000_000 : nil
+        let recovery = supervisor.autoRecovery ? "; retrying in \(supervisor.recoveryDelayMs) ms (auto_recovery)" : "; stays disabled until the config changes (auto_recovery is off)"
+        log.emit(.error, "supervisor", "controller \(slot.status.id) disabled after \(slot.status.consecutiveFailures) failed cycles: \(error)\(recovery)")
+    }
+}
+
+/// Number formatting for log lines, without Foundation.
+enum JSONValueFormat {
+    static func number(_ v: Double) -> String {
+        if v.isWholeNumber { return String(Int64(v)) }
+        return String((v * 100).rounded() / 100)
+    }
+}

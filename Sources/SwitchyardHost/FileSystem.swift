@@ -1,0 +1,89 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The few file operations the host needs, on libc directly: the edge keeps
+/// Foundation out of its process to stay small.
+public enum FileSystem {
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public let path: String
+        public let reason: String
+        public var description: String { "\(path): \(reason)" }
+    }
+
+    public static func readText(_ path: String, limitBytes: Int = 16 << 20) throws(Failure) -> String {
+        guard let f = fopen(path, "rb") else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
+        defer { fclose(f) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = fread(&chunk, 1, chunk.count, f)
+            if n > 0 { bytes.append(contentsOf: chunk[0..<n]) }
+            if bytes.count > limitBytes { throw Failure(path: path, reason: "larger than \(limitBytes) bytes") }
+            if n < chunk.count {
+                if ferror(f) != 0 { throw Failure(path: path, reason: "read error") }
+                break
+            }
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw Failure(path: path, reason: "not valid UTF-8 text") }
+        return text
+    }
+
+    public static func writeText(_ text: String, to path: String) throws(Failure) {
+        guard let f = fopen(path, "wb") else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
+        defer { fclose(f) }
+        let bytes = Array(text.utf8)
+        guard fwrite(bytes, 1, bytes.count, f) == bytes.count else { throw Failure(path: path, reason: "write error") }
+    }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    public static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0
+    }
+
+    /// Files under `directory` whose names end with `suffix`, sorted, optionally
+    /// descending into sub-folders (hidden ones are skipped).
+    public static func files(in directory: String, suffix: String, recursive: Bool) -> [String] {
+        guard let dir = opendir(directory) else { return [] }
+        defer { closedir(dir) }
+        var out: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name.hasPrefix(".") { continue }
+            let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
+            if isDirectory(path) {
+                if recursive { out += files(in: path, suffix: suffix, recursive: true) }
+            } else if name.hasSuffix(suffix) {
+                out.append(path)
+            }
+        }
+        return out.sorted()
+    }
+
+    /// The folder the running executable is in (where SwiftPM also puts the
+    /// plugin libraries it builds).
+    public static func executableDirectory() -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { return "." }
+        let path = buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        return dirname(path)
+    }
+
+    public static func dirname(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    public static func basename(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+}

@@ -1,0 +1,161 @@
+import CSwitchyardPlugin
+import SwitchyardModel
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A plugin library that passed every check: its descriptor's ABI version,
+/// sizes, identity, function tables and manifest.
+public final class LoadedPlugin: @unchecked Sendable {
+    // @unchecked: all stored properties are immutable; the descriptor is
+    // owned by the plugin image, which is never unmapped (RTLD_NODELETE).
+    public let path: String
+    public let id: String
+    public let version: String
+    public let kind: PluginKind
+    public let abiMajor: UInt32
+    public let abiMinor: UInt32
+    public let manifest: PluginManifest
+    let descriptor: UnsafePointer<sy_plugin_descriptor>
+
+    init(path: String, id: String, version: String, kind: PluginKind, abiMajor: UInt32, abiMinor: UInt32,
+         manifest: PluginManifest, descriptor: UnsafePointer<sy_plugin_descriptor>) {
+        self.path = path
+        self.id = id
+        self.version = version
+        self.kind = kind
+        self.abiMajor = abiMajor
+        self.abiMinor = abiMinor
+        self.manifest = manifest
+        self.descriptor = descriptor
+    }
+
+    /// The smallest descriptor the host can use for each minor version of ABI 1.
+    static let minimumDescriptorSize = UInt32(MemoryLayout<sy_plugin_descriptor>.size)
+
+    /// Loads and checks the plugin at `path`. Nothing in the plugin is called
+    /// before its ABI version has been checked, except the entry function
+    /// itself, which must only return its static descriptor.
+    public static func load(_ path: String) throws(PluginLoadError) -> LoadedPlugin {
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            throw PluginLoadError(file: path, reason: .missingFile, detail: String(cString: strerror(errno)))
+        }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw PluginLoadError(file: path, reason: .notSharedObject, expected: "a regular file", found: "a directory or special file")
+        }
+        try checkELF(path)
+
+        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
+            let message = dlerror().map { String(cString: $0) } ?? "dlopen failed"
+            throw PluginLoadError(file: path, reason: .notSharedObject, detail: message)
+        }
+        // Never dlclose: RTLD_NODELETE keeps the image mapped in any case, and a
+        // Swift image must not be unloaded.
+        guard let symbol = dlsym(handle, SY_ENTRY_SYMBOL) else {
+            throw PluginLoadError(file: path, reason: .missingEntry, expected: "exported function \(SY_ENTRY_SYMBOL)", found: "no such symbol")
+        }
+        let entry = unsafeBitCast(symbol, to: sy_plugin_entry_fn.self)
+        guard let d = entry() else {
+            throw PluginLoadError(file: path, reason: .badDescriptor, expected: "a descriptor", found: "NULL from \(SY_ENTRY_SYMBOL)")
+        }
+        return try check(d, path: path)
+    }
+
+    static func checkELF(_ path: String) throws(PluginLoadError) {
+        guard let f = fopen(path, "rb") else {
+            throw PluginLoadError(file: path, reason: .missingFile, detail: String(cString: strerror(errno)))
+        }
+        defer { fclose(f) }
+        var header = [UInt8](repeating: 0, count: 18)
+        let n = fread(&header, 1, header.count, f)
+        guard n == header.count, header[0] == 0x7F, header[1] == UInt8(ascii: "E"), header[2] == UInt8(ascii: "L"), header[3] == UInt8(ascii: "F") else {
+            throw PluginLoadError(file: path, reason: .notSharedObject, expected: "an ELF shared object", found: n < 4 ? "a file of \(n) bytes" : "no ELF header")
+        }
+        // e_type, little-endian on the platforms we build for: 3 = ET_DYN.
+        let type = UInt16(header[16]) | UInt16(header[17]) << 8
+        guard type == 3 else {
+            let name = [1: "a relocatable object (.o)", 2: "an executable", 4: "a core dump"][Int(type)] ?? "ELF type \(type)"
+            throw PluginLoadError(file: path, reason: .notSharedObject, expected: "an ELF shared object (ET_DYN)", found: name)
+        }
+    }
+
+    static func check(_ d: UnsafePointer<sy_plugin_descriptor>, path: String) throws(PluginLoadError) -> LoadedPlugin {
+        // Only the first three fields are read before the version is known.
+        let major = d.pointee.abi_major
+        let minor = d.pointee.abi_minor
+        let size = d.pointee.struct_size
+        guard major == UInt32(SY_ABI_MAJOR) else {
+            throw PluginLoadError(file: path, reason: .abiMajorMismatch, field: "abi_major", expected: "\(SY_ABI_MAJOR)", found: "\(major)",
+                                  detail: "rebuild the plugin against this host's switchyard_plugin.h")
+        }
+        guard minor <= UInt32(SY_ABI_MINOR) else {
+            throw PluginLoadError(file: path, reason: .abiMinorTooNew, field: "abi_minor", expected: "at most \(SY_ABI_MINOR)", found: "\(minor)",
+                                  detail: "upgrade the host, or rebuild the plugin against ABI 1.\(SY_ABI_MINOR)")
+        }
+        guard size >= minimumDescriptorSize else {
+            throw PluginLoadError(file: path, reason: .badDescriptor, field: "struct_size", expected: "at least \(minimumDescriptorSize) bytes for ABI 1.\(minor)", found: "\(size)")
+        }
+        let desc = d.pointee
+        let kind: PluginKind
+        switch desc.kind {
+        case SY_KIND_DRIVER: kind = .driver
+        case SY_KIND_CONTROLLER: kind = .controller
+        default:
+            throw PluginLoadError(file: path, reason: .badDescriptor, field: "kind", expected: "SY_KIND_DRIVER (1) or SY_KIND_CONTROLLER (2)", found: "\(desc.kind)")
+        }
+        guard let idPointer = desc.plugin_id, case let id = String(cString: idPointer), !id.isEmpty else {
+            throw PluginLoadError(file: path, reason: .badDescriptor, field: "plugin_id", expected: "a non-empty string", found: "NULL or empty")
+        }
+        guard isValidPluginId(id) else {
+            throw PluginLoadError(file: path, reason: .badDescriptor, field: "plugin_id", expected: "letters, digits, '.', '-' and '_'", found: "\"\(id)\"")
+        }
+        guard let versionPointer = desc.plugin_version, case let version = String(cString: versionPointer), isSemanticVersion(version) else {
+            throw PluginLoadError(file: path, reason: .badDescriptor, field: "plugin_version", expected: "a semantic version like 1.2.0",
+                                  found: desc.plugin_version.map { "\"\(String(cString: $0))\"" } ?? "NULL")
+        }
+        for (field, present) in [("create", desc.create != nil), ("configure", desc.configure != nil), ("destroy", desc.destroy != nil)] where !present {
+            throw PluginLoadError(file: path, reason: .badDescriptor, field: field, expected: "a function", found: "NULL")
+        }
+        switch kind {
+        case .driver:
+            guard let t = desc.driver else {
+                throw PluginLoadError(file: path, reason: .badDescriptor, field: "driver", expected: "a driver function table", found: "NULL")
+            }
+            guard t.pointee.struct_size >= UInt32(MemoryLayout<sy_driver_api>.size) else {
+                throw PluginLoadError(file: path, reason: .badDescriptor, field: "driver.struct_size", expected: "\(MemoryLayout<sy_driver_api>.size)", found: "\(t.pointee.struct_size)")
+            }
+            if t.pointee.start == nil || t.pointee.poll == nil || t.pointee.write == nil || t.pointee.stop == nil {
+                throw PluginLoadError(file: path, reason: .badDescriptor, field: "driver", expected: "start, poll, write and stop", found: "a NULL function")
+            }
+        case .controller:
+            guard let t = desc.controller else {
+                throw PluginLoadError(file: path, reason: .badDescriptor, field: "controller", expected: "a controller function table", found: "NULL")
+            }
+            guard t.pointee.struct_size >= UInt32(MemoryLayout<sy_controller_api>.size), t.pointee.execute != nil else {
+                throw PluginLoadError(file: path, reason: .badDescriptor, field: "controller", expected: "a table with execute", found: "size \(t.pointee.struct_size) or NULL execute")
+            }
+        }
+        guard let manifestPointer = desc.manifest_json else {
+            throw PluginLoadError(file: path, reason: .badManifest, field: "manifest_json", expected: "a JSON document", found: "NULL")
+        }
+        let manifest: PluginManifest
+        do {
+            manifest = try PluginManifest(parsing: String(cString: manifestPointer))
+        } catch {
+            throw PluginLoadError(file: path, reason: .badManifest, field: "manifest_json", detail: error.issues.map(\.description).joined(separator: "; "))
+        }
+        return LoadedPlugin(path: path, id: id, version: version, kind: kind, abiMajor: major, abiMinor: minor, manifest: manifest, descriptor: d)
+    }
+
+    static func isValidPluginId(_ id: String) -> Bool {
+        id.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)) }
+    }
+
+    static func isSemanticVersion(_ v: String) -> Bool {
+        let core = v.split(separator: "-", maxSplits: 1).first.map(String.init) ?? ""
+        let parts = core.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 3 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
+    }
+}

@@ -1,0 +1,203 @@
+import CSwitchyardPlugin
+import Synchronization
+import SwitchyardModel
+
+/// Quality of a value, as the host and the ABI define it.
+public enum ValueQuality: Int32, Sendable, CustomStringConvertible {
+    case good = 0, stale = 1, fault = 2, notAvailable = 3
+
+    public var description: String {
+        switch self {
+        case .good: "good"
+        case .stale: "stale"
+        case .fault: "fault"
+        case .notAvailable: "n/a"
+        }
+    }
+}
+
+/// A channel of the process image, addressed `device_id/Name`.
+public struct ChannelInfo: Sendable, Hashable {
+    public var address: String
+    public var deviceId: String
+    public var name: String
+    public var standard: String?
+    public var unit: String?
+    public var writable: Bool
+}
+
+/// A value read out of the image, for status and display.
+public struct ChannelReading: Sendable {
+    public var value: Double?
+    public var quality: ValueQuality
+    public var timestampNs: Int64
+}
+
+extension sy_value {
+    static let unavailable = sy_value(type: SY_VALUE_NONE, quality: SY_QUALITY_NOT_AVAILABLE, timestamp_ns: 0, f64: 0, i64: 0)
+
+    var reading: ChannelReading {
+        let number: Double? = switch type {
+        case SY_VALUE_F64: f64
+        case SY_VALUE_I64, SY_VALUE_BOOL: Double(i64)
+        default: nil
+        }
+        return ChannelReading(value: number, quality: ValueQuality(rawValue: quality) ?? .fault, timestampNs: timestamp_ns)
+    }
+
+    var number: Double? { reading.value }
+}
+
+/// The channel directory of a host: address → handle. It only grows, so a
+/// handle, once given out, names the same channel for the life of the process;
+/// a device that is reconfigured gets its old handles back. [thread-safe]
+public final class ChannelDirectory: Sendable {
+    private struct State {
+        var infos: [ChannelInfo] = []
+        var byAddress: [String: Int32] = [:]
+        /// `device/ess.Soc` → handle of the channel implementing it.
+        var byStandard: [String: Int32] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// Registers (or finds) the channels of a device from its profile.
+    func register(device deviceId: String, profile: DeviceProfile) -> [Int32] {
+        state.withLock { s in
+            profile.channels.map { c in
+                let address = deviceId + "/" + c.name
+                let info = ChannelInfo(address: address, deviceId: deviceId, name: c.name, standard: c.standard, unit: c.unit, writable: c.access.isWritable)
+                let handle: Int32
+                if let existing = s.byAddress[address] {
+                    handle = existing
+                    s.infos[Int(handle)] = info
+                } else {
+                    handle = Int32(s.infos.count)
+                    s.infos.append(info)
+                    s.byAddress[address] = handle
+                }
+                if let standard = c.standard { s.byStandard[deviceId + "/" + standard] = handle }
+                return handle
+            }
+        }
+    }
+
+    /// Resolves `device/Name` or `device/standard.Name`.
+    public func handle(for address: String) -> Int32? {
+        state.withLock { $0.byAddress[address] ?? $0.byStandard[address] }
+    }
+
+    public var count: Int { state.withLock { $0.infos.count } }
+
+    public func info(_ handle: Int32) -> ChannelInfo? {
+        state.withLock { s in handle >= 0 && Int(handle) < s.infos.count ? s.infos[Int(handle)] : nil }
+    }
+
+    public var all: [ChannelInfo] { state.withLock { $0.infos } }
+}
+
+/// The latest values of one device's channels, written by its worker thread
+/// [io] and copied into the snapshot by the cycle thread. One lock per device,
+/// held only for a store or a copy, so devices never wait on each other.
+final class DevicePage: Sendable {
+    let deviceId: String
+    let handles: [Int32]
+    let slotOf: [Int32: Int]
+    /// Per channel: a value older than this is reported stale (nil: never).
+    let staleAfterNs: [Int64?]
+    let values: Mutex<[sy_value]>
+
+    init(deviceId: String, handles: [Int32], staleAfterNs: [Int64?]) {
+        self.deviceId = deviceId
+        self.handles = handles
+        self.staleAfterNs = staleAfterNs
+        var slotOf: [Int32: Int] = [:]
+        for (i, h) in handles.enumerated() { slotOf[h] = i }
+        self.slotOf = slotOf
+        values = Mutex([sy_value](repeating: .unavailable, count: handles.count))
+    }
+
+    /// [io] Stores a fresh value; false if the handle is not this device's.
+    func publish(_ handle: Int32, _ value: sy_value) -> Bool {
+        guard let slot = slotOf[handle] else { return false }
+        values.withLock { $0[slot] = value }
+        return true
+    }
+
+    /// [io] Marks every channel with `quality`, keeping the last value, e.g.
+    /// fault when the device stops answering.
+    func mark(_ quality: ValueQuality, at timestampNs: Int64) {
+        values.withLock { vs in
+            for i in vs.indices {
+                vs[i].quality = quality.rawValue
+                vs[i].timestamp_ns = timestampNs
+            }
+        }
+    }
+
+    /// Copies the values into the snapshot, downgrading good values that are
+    /// older than their deadline to stale.
+    func copy(into snapshot: inout [sy_value], nowNs: Int64) {
+        values.withLock { vs in
+            for i in vs.indices {
+                var v = vs[i]
+                if v.quality == SY_QUALITY_GOOD, let limit = staleAfterNs[i], nowNs - v.timestamp_ns > limit {
+                    v.quality = SY_QUALITY_STALE
+                }
+                snapshot[Int(handles[i])] = v
+            }
+        }
+    }
+
+    func reading(_ handle: Int32) -> ChannelReading? {
+        guard let slot = slotOf[handle] else { return nil }
+        return values.withLock { $0[slot].reading }
+    }
+}
+
+/// The values the controllers of one cycle see and the setpoints they
+/// request. Owned by the cycle thread.
+struct CycleImage {
+    var snapshot: [sy_value] = []
+    var writable: [Bool] = []
+    var setpoints: [sy_value] = []
+    var written: [Bool] = []
+    var writtenHandles: [Int32] = []
+
+    /// Grows the arrays to cover every handle of the directory.
+    mutating func resize(to directory: ChannelDirectory) {
+        let infos = directory.all
+        while snapshot.count < infos.count {
+            snapshot.append(.unavailable)
+            setpoints.append(.unavailable)
+            written.append(false)
+            writable.append(false)
+        }
+        for (i, info) in infos.enumerated() { writable[i] = info.writable }
+        writtenHandles.reserveCapacity(infos.count)
+    }
+
+    func read(_ handle: Int32) -> sy_value? {
+        guard handle >= 0, Int(handle) < snapshot.count else { return nil }
+        return snapshot[Int(handle)]
+    }
+
+    /// First write in a cycle wins.
+    mutating func write(_ handle: Int32, _ value: sy_value) -> sy_status {
+        guard handle >= 0, Int(handle) < snapshot.count else { return SY_ERR_UNAVAILABLE }
+        let i = Int(handle)
+        guard writable[i] else { return SY_ERR_INVALID }
+        if written[i] { return SY_ERR_CONFLICT }
+        written[i] = true
+        setpoints[i] = value
+        writtenHandles.append(handle)
+        return SY_OK
+    }
+
+    mutating func clearWrites() {
+        for h in writtenHandles { written[Int(h)] = false }
+        writtenHandles.removeAll(keepingCapacity: true)
+    }
+}

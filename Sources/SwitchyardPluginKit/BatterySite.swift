@@ -1,0 +1,62 @@
+/// A battery and the grid meter it works against, bound through standard
+/// channels (`ess.*`, `meter.*`), for controllers that steer a battery. It
+/// reads one cycle's values and knows the power window the battery allows
+/// now, including SoC limits.
+public struct BatterySite: Sendable {
+    public let batteryPower, soc, maxCharge, maxDischarge, setpoint, gridPower: Channel
+
+    /// [control] Resolves the channels of `battery` and `meter`.
+    public init(host: HostContext, battery: String, meter: String) throws {
+        batteryPower = try host.channel(battery + "/ess.ActivePower")
+        soc = try host.channel(battery + "/ess.Soc")
+        maxCharge = try host.channel(battery + "/ess.MaxChargePower")
+        maxDischarge = try host.channel(battery + "/ess.MaxDischargePower")
+        setpoint = try host.channel(battery + "/ess.SetActivePower")
+        gridPower = try host.channel(meter + "/meter.ActivePower")
+    }
+
+    /// One cycle's view of the site. nil members had no good value.
+    public struct Reading: Sendable {
+        public var gridW: Double?
+        public var batteryW: Double?
+        public var socPercent: Double?
+        public var maxChargeW: Double?
+        public var maxDischargeW: Double?
+
+        /// Grid power as it would be with the battery idle: the site's own
+        /// net consumption (load − PV).
+        public var netLoadW: Double? {
+            guard let gridW, let batteryW else { return nil }
+            return gridW + batteryW
+        }
+    }
+
+    /// [cycle]
+    public func read(_ host: HostContext) -> Reading {
+        Reading(gridW: host.value(gridPower), batteryW: host.value(batteryPower), socPercent: host.value(soc),
+                maxChargeW: host.value(maxCharge), maxDischargeW: host.value(maxDischarge))
+    }
+
+    /// The battery power allowed now, as a closed range (negative = charge),
+    /// from the battery's own limits, optional caps and SoC limits: no
+    /// discharge at or below `minSoc`, no charge at or above `maxSoc`.
+    public static func window(_ r: Reading, minSoc: Double, maxSoc: Double,
+                              chargeCapW: Double = .infinity, dischargeCapW: Double = .infinity) -> ClosedRange<Double> {
+        var charge = min(r.maxChargeW ?? 0, chargeCapW)
+        var discharge = min(r.maxDischargeW ?? 0, dischargeCapW)
+        if let soc = r.socPercent {
+            if soc <= minSoc { discharge = 0 }
+            if soc >= maxSoc { charge = 0 }
+        } else {
+            charge = 0
+            discharge = 0
+        }
+        return -max(charge, 0)...max(discharge, 0)
+    }
+}
+
+extension Comparable {
+    public func clamped(to range: ClosedRange<Self>) -> Self {
+        min(max(self, range.lowerBound), range.upperBound)
+    }
+}

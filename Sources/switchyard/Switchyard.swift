@@ -1,0 +1,164 @@
+import ArgumentParser
+import SwitchyardHost
+import SwitchyardJSON
+import SwitchyardModel
+
+@main
+struct Switchyard: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "switchyard",
+        abstract: "Switchyard for operators and integrators: plugins, profiles, configs.",
+        subcommands: [PluginCommand.self, ProfileCommand.self, ConfigCommand.self])
+}
+
+/// A refused input: the message on stderr, exit status 1.
+struct Refused: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
+struct PluginCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plugin", abstract: "List and inspect plugins.", subcommands: [List.self, Inspect.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Load every plugin in the plugin folders and list them, with the refused ones and why.")
+
+        @Option(name: .customLong("plugins"), help: "Plugin folder (repeatable). Default: the folder of this executable.")
+        var plugins: [String] = []
+
+        func run() throws {
+            let catalog = PluginCatalog.load(directories: plugins.isEmpty ? EdgeSetup.defaultPluginDirectories : plugins)
+            for p in catalog.plugins.sorted(by: { $0.id < $1.id }) {
+                let classes = p.manifest.classes.map(\.name).joined(separator: ", ")
+                print("\(p.id) \(p.version)  \(p.kind.rawValue)  ABI \(p.abiMajor).\(p.abiMinor)  \(classes)  (\(FileSystem.basename(p.path)))")
+            }
+            for e in catalog.errors { print("REFUSED \(e)") }
+            if catalog.plugins.isEmpty && catalog.errors.isEmpty { print("no plugins found") }
+        }
+    }
+
+    struct Inspect: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Load one plugin library and show what it provides, or why it is refused.")
+
+        @Argument(help: "The plugin library (.so).")
+        var file: String
+
+        @Flag(help: "Print the manifest as JSON.")
+        var json = false
+
+        func run() throws {
+            let p: LoadedPlugin
+            do { p = try LoadedPlugin.load(file) } catch { throw Refused(message: "refused: \(error)") }
+            if json {
+                let classes: [JSONValue] = p.manifest.classes.map { c in
+                    var o: [String: JSONValue] = ["name": .string(c.name), "parameters": c.parameters.json]
+                    if let d = c.description { o["description"] = .string(d) }
+                    if let conn = c.connection { o["connection"] = conn.json }
+                    return .object(o)
+                }
+                let doc: JSONValue = ["id": .string(p.id), "version": .string(p.version), "kind": .string(p.kind.rawValue),
+                                      "abi": .string("\(p.abiMajor).\(p.abiMinor)"), "file": .string(p.path), "classes": .array(classes)]
+                print(doc.prettyText)
+                return
+            }
+            print("plugin   \(p.id) \(p.version)")
+            print("kind     \(p.kind.rawValue)")
+            print("ABI      \(p.abiMajor).\(p.abiMinor)")
+            print("file     \(p.path)")
+            for c in p.manifest.classes {
+                print("\nclass \(c.name)" + (c.description.map { " — \($0)" } ?? ""))
+                describe(c.parameters, title: "parameters")
+                if let connection = c.connection { describe(connection, title: "connection") }
+            }
+        }
+
+        func describe(_ schema: ParameterSchema, title: String) {
+            guard !schema.properties.isEmpty else {
+                print("  \(title): none")
+                return
+            }
+            print("  \(title):")
+            for (name, s) in schema.properties.sorted(by: { $0.key < $1.key }) {
+                var parts = [s.type?.rawValue ?? "any"]
+                if let u = s.unit, !u.isEmpty { parts.append("[\(u)]") }
+                if let min = s.minimum { parts.append(">= \(JSONValue.format(min))") }
+                if let max = s.maximum { parts.append("<= \(JSONValue.format(max))") }
+                if let e = s.enumValues { parts.append("one of " + e.map(\.canonicalText).joined(separator: "|")) }
+                if let d = s.device { parts.append("device with \(d).*") }
+                if let d = s.defaultValue { parts.append("default \(d.canonicalText)") } else if schema.required.contains(name) { parts.append("required") }
+                if s.hot { parts.append("hot") }
+                print("    \(name): " + parts.joined(separator: ", ") + (s.description.map { "\n        \($0)" } ?? ""))
+            }
+        }
+    }
+}
+
+struct ProfileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "profile", abstract: "Device profiles.", subcommands: [List.self, Lint.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the profiles in the profile folders, and the refused ones.")
+
+        @Option(name: .customLong("profiles"), help: "Profile folder (repeatable). Default: ./DeviceProfiles.")
+        var profiles: [String] = []
+
+        func run() {
+            let catalog = ProfileCatalog.load(directories: profiles.isEmpty ? EdgeSetup.defaultProfileDirectories : profiles)
+            for p in catalog.profiles.values.sorted(by: { $0.id < $1.id }) {
+                print("\(p.id)  driver \(p.driver)  \(p.channels.count) channels  \(p.manufacturer ?? "") \(p.model ?? "")")
+            }
+            for e in catalog.errors { print("REFUSED \(e)") }
+        }
+    }
+
+    struct Lint: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Check profile files and report every problem with its path.")
+
+        @Argument(help: "Profile files.")
+        var files: [String]
+
+        func run() throws {
+            var failed = false
+            for file in files {
+                do {
+                    let p = try DeviceProfile(parsing: try FileSystem.readText(file), file: file)
+                    print("\(file): ok (\(p.id), \(p.channels.count) channels)")
+                } catch {
+                    failed = true
+                    print("\(error)")
+                }
+            }
+            if failed { throw ExitCode(1) }
+        }
+    }
+}
+
+struct ConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "config", abstract: "Config documents.", subcommands: [Validate.self])
+
+    struct Validate: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Validate a config against plugins and profiles; print every problem with its path.")
+
+        @Argument(help: "The config document.")
+        var file: String
+
+        @Option(name: .customLong("plugins"), help: "Plugin folder (repeatable). Default: the folder of this executable.")
+        var plugins: [String] = []
+
+        @Option(name: .customLong("profiles"), help: "Profile folder (repeatable). Default: ./DeviceProfiles.")
+        var profiles: [String] = []
+
+        func run() throws {
+            let setup = EdgeSetup(pluginDirectories: plugins, profileDirectories: profiles)
+            let (pluginCatalog, profileCatalog) = try setup.load()
+            do {
+                let config = try EdgeSetup.readConfig(file)
+                let resolved = try ConfigValidator(classes: pluginCatalog.classes, profiles: profileCatalog.profiles).resolve(config)
+                print("\(file): valid — \(resolved.devices.count) devices, \(resolved.controllers.count) controllers, \(config.alarms.count) alarms")
+            } catch let error as SwitchyardModel.ValidationError {
+                throw Refused(message: error.inFile(file).description)
+            }
+        }
+    }
+}
