@@ -83,9 +83,10 @@ let package = Package(
         // generics, protocols and casts work inside a plugin image.
         swiftPlugin("TestProbe", path: "Tests/Plugins/TestProbe"),
 
+        .target(name: "SwitchyardTestSupport", dependencies: ["SwitchyardHost"], path: "Tests/Support"),
         .testTarget(name: "SwitchyardModelTests", dependencies: ["SwitchyardModel"]),
-        .testTarget(name: "SwitchyardHostTests", dependencies: ["SwitchyardHost"]),
-        .testTarget(name: "PluginTests", dependencies: ["SwitchyardHost"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["SwitchyardHost"]),
+        .testTarget(name: "SwitchyardHostTests", dependencies: ["SwitchyardHost", "SwitchyardTestSupport"]),
+        .testTarget(name: "PluginTests", dependencies: ["SwitchyardHost", "SwitchyardTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["SwitchyardHost", "SwitchyardTestSupport"]),
     ]
 )

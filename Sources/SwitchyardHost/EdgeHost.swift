@@ -212,7 +212,15 @@ public final class EdgeHost: @unchecked Sendable {
         let previous = engine.current
         engine.current = next
         engine.controllers = next.controllers
-        engine.alarms = next.alarms
+        // An alarm that is still configured keeps its state: a config change
+        // must not raise it again or clear it silently.
+        let wasActive = Set(engine.alarms.filter(\.active).map(\.rule.id))
+        engine.alarms = next.alarms.map { slot in
+            var slot = slot
+            slot.active = wasActive.contains(slot.rule.id)
+            return slot
+        }
+        let stillActive = Set(engine.alarms.filter(\.active).map(\.rule.id))
         cycleState.image.resize(to: directory)
         engine.workerOf = [DeviceWorker?](repeating: nil, count: directory.count)
         for worker in next.workers {
@@ -236,7 +244,7 @@ public final class EdgeHost: @unchecked Sendable {
             s.lastApplyError = nil
             s.controllers = next.controllers.map(\.status)
             s.statistics.periodNs = next.periodNs
-            s.activeAlarms = []
+            s.activeAlarms = stillActive
         }
         log.emit(.info, "host", "applied config version \(next.resolved.config.version) (generation \(next.generation)): \(next.workers.count) devices, \(next.controllers.count) controllers")
     }

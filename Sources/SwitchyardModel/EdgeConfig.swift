@@ -240,10 +240,10 @@ public struct AlarmRule: Sendable, Hashable {
         notification = r.stringArray("notification") ?? []
         hysteresis = r.number("hysteresis", min: 0) ?? 0
         r.rejectUnknownKeys()
-        guard let id, let channel, let condition, let threshold else { return nil }
-        if channel.split(separator: "/", omittingEmptySubsequences: false).count != 2 {
+        if let channel, channel.split(separator: "/", omittingEmptySubsequences: false).count != 2 {
             issues.add(path.appending("channel"), "must be \"device_id/Channel\", got \"\(channel)\"")
         }
+        guard let id, let channel, let condition, let threshold else { return nil }
         self.id = id
         self.channel = channel
         self.condition = condition

@@ -1,0 +1,32 @@
+# Switchyard — the two commands: `make run` and `make test`.
+SWIFT ?= swift
+BUILD_FLAGS ?=
+RELEASE_DIR := .build/release
+
+.PHONY: all build run test bench deps clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh run
+
+build: deps
+	$(SWIFT) build $(BUILD_FLAGS)
+
+# Runs the edge on the embedded simulated site until Ctrl-C.
+run: build
+	.build/debug/switchyard-edge run
+
+test:
+	@scripts/install-deps.sh test
+	$(SWIFT) build --build-tests $(BUILD_FLAGS)
+	$(SWIFT) test --skip-build $(BUILD_FLAGS)
+
+# Benchmarks print figures; they are not pass/fail tests.
+bench:
+	@scripts/install-deps.sh bench
+	$(SWIFT) build -c release $(BUILD_FLAGS)
+	$(RELEASE_DIR)/switchyard-bench --plugins $(RELEASE_DIR)
+
+clean:
+	rm -rf .build

@@ -1,0 +1,146 @@
+import Foundation
+import SwitchyardHost
+import SwitchyardJSON
+import SwitchyardModel
+
+/// Where the package, its built plugins and its profiles are.
+public enum TestPaths {
+    public static let packageRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }  // Tests/Support/TestSupport.swift
+        return url.path
+    }()
+
+    /// The build folder holding the plugin libraries: next to the test runner.
+    public static let pluginDirectory: String = {
+        let runner = FileSystem.executableDirectory()
+        if FileManager.default.fileExists(atPath: runner + "/libBalancingController.so") { return runner }
+        return packageRoot + "/.build/debug"
+    }()
+
+    public static let profileDirectory = packageRoot + "/DeviceProfiles"
+
+    public static func plugin(_ name: String) -> String { pluginDirectory + "/lib\(name).so" }
+
+    public static func executable(_ name: String) -> String { pluginDirectory + "/" + name }
+
+    /// A fresh temporary folder.
+    public static func temporaryDirectory() -> String {
+        var template = Array((NSTemporaryDirectory() + "/switchyard-test-XXXXXX").utf8CString)
+        let path = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        return String(cString: path!)
+    }
+}
+
+/// One site on a manual clock, with device I/O stepped inline: runs simulated
+/// hours in a fraction of a second and gives the same numbers every time.
+public final class SiteHarness {
+    public let host: EdgeHost
+    public let clock: ManualClock
+    public var periodNs: Int64
+
+    /// Loads the built plugins and the repository's profiles (plus `extraProfiles`).
+    public init(config: String, startHour: Double = 12, extraProfiles: [String] = []) throws {
+        // 2026-01-01T00:00:00Z plus the start hour.
+        clock = ManualClock(startNs: 1_000_000_000, wallClockOriginNs: 1_767_225_600_000_000_000 + Int64(startHour * 3.6e12) - 1_000_000_000)
+        let plugins = PluginCatalog.load(directories: [TestPaths.pluginDirectory])
+        let profiles = ProfileCatalog.load(directories: [TestPaths.profileDirectory] + extraProfiles)
+        host = EdgeHost(plugins: plugins, profiles: profiles, clock: clock, deviceIO: .inline)
+        let document = try EdgeConfig(parsing: config, file: "test config")
+        periodNs = Int64(document.coreCycle.periodMs) * 1_000_000
+        try host.apply(document)
+    }
+
+    /// Applies another config at the next cycle.
+    public func apply(_ config: String) throws {
+        let document = try EdgeConfig(parsing: config, file: "test config")
+        periodNs = Int64(document.coreCycle.periodMs) * 1_000_000
+        try host.apply(document)
+    }
+
+    /// Runs `count` cycles, calling `each` after every one.
+    public func run(cycles count: Int, each: (Int) -> Void = { _ in }) {
+        for i in 0..<count {
+            host.runCycle(deadlineNs: clock.monotonicNs())
+            each(i)
+            clock.advance(byNs: periodNs)
+        }
+    }
+
+    public func value(_ address: String) -> Double? {
+        guard let r = host.reading(address), r.quality == .good else { return nil }
+        return r.value
+    }
+
+    public func quality(_ address: String) -> ValueQuality? { host.reading(address)?.quality }
+
+    public func controller(_ id: String) -> ControllerStatus? { host.status().controllers.first { $0.id == id } }
+
+    deinit { host.stop() }
+}
+
+/// Builds C plugin fixtures with the system compiler, as an integrator would
+/// build a plugin out of tree.
+public enum CFixture {
+    public static let header = TestPaths.packageRoot + "/Sources/CSwitchyardPlugin/include"
+    public static let exportsMap = TestPaths.packageRoot + "/Plugins/exports.map"
+
+    /// Compiles `source` into `<dir>/lib<name>.so`; returns its path.
+    public static func build(_ source: String, name: String, in dir: String, exportsOnlyEntry: Bool = true, extraFlags: [String] = []) throws -> String {
+        let c = dir + "/\(name).c"
+        try source.write(toFile: c, atomically: true, encoding: .utf8)
+        let out = dir + "/lib\(name).so"
+        var args = ["-shared", "-fPIC", "-O1", "-I", header, c, "-o", out, "-lm"] + extraFlags
+        if exportsOnlyEntry { args.append("-Wl,--version-script=\(exportsMap)") }
+        try run("/usr/bin/cc", args)
+        return out
+    }
+
+    /// A complete, valid C driver plugin whose descriptor and manifest can be
+    /// altered by macros, for loader tests.
+    public static func plugin(id: String = "test.fixture", version: String = "1.0.0", major: String = "SY_ABI_MAJOR",
+                              minor: String = "SY_ABI_MINOR", size: String = "sizeof(sy_plugin_descriptor)",
+                              manifest: String = #"{"classes":[{"name":"FixtureSensor"}]}"#, kind: String = "SY_KIND_DRIVER") -> String {
+        let escaped = manifest.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        let idLiteral = id == "NULL" ? "NULL" : "\"\(id)\""
+        return """
+        #include <stdlib.h>
+        #include "switchyard_plugin.h"
+        static sy_status create(const sy_host_api *h, const char *c, const char *j, sy_instance *o, char *e, size_t n) { *o = malloc(1); return SY_OK; }
+        static sy_status configure(sy_instance i, const char *p, char *e, size_t n) { return SY_OK; }
+        static void destroy(sy_instance i) { free(i); }
+        static sy_status start(sy_instance i, char *e, size_t n) { return SY_OK; }
+        static sy_status poll(sy_instance i, const char *g, char *e, size_t n) { return SY_OK; }
+        static sy_status write(sy_instance i, const sy_setpoint *s, size_t c, char *e, size_t n) { return SY_OK; }
+        static void stop(sy_instance i) {}
+        static const sy_driver_api driver = { sizeof(sy_driver_api), start, poll, write, stop };
+        static const sy_plugin_descriptor d = { \(major), \(minor), \(size), \(kind), \(idLiteral), "\(version)", "\(escaped)",
+            create, configure, destroy, &driver, NULL };
+        const sy_plugin_descriptor *switchyard_plugin_entry_v1(void) { return &d; }
+        """
+    }
+
+    /// Runs a program; throws with its output if it fails.
+    @discardableResult
+    public static func run(_ path: String, _ arguments: [String]) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = arguments
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let output = String(decoding: data, as: UTF8.self)
+        guard p.terminationStatus == 0 else {
+            throw FixtureError(message: "\(path) \(arguments.joined(separator: " ")) failed (\(p.terminationStatus)):\n\(output)")
+        }
+        return output
+    }
+
+    public struct FixtureError: Error, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+    }
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Switchyard needs, when they are missing.
+# Usage: scripts/install-deps.sh [run|test|bench]
+set -euo pipefail
+
+packages=(libsqlite3-dev libffi-dev pkg-config)
+case "${1:-run}" in
+  test)  packages+=(gcc) ;;
+  bench) packages+=(gcc) ;;
+esac
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+  echo "error: the Swift 6 toolchain (swift) is not on PATH; see README.md" >&2
+  exit 1
+fi
