@@ -70,7 +70,7 @@ static sy_channel resolve(const sy_host_api *host, const char *name, char *error
 }
 
 /* [control] */
-static sy_status create(const sy_host_api *host, const char *class_name, const char *config_json,
+static sy_status sensor_create(const sy_host_api *host, const char *class_name, const char *config_json,
                         sy_instance *out, char *error, size_t capacity) {
     if (strcmp(class_name, "ExampleCSensor") != 0) {
         copy_message(error, capacity, "unknown class");
@@ -102,21 +102,21 @@ static sy_status create(const sy_host_api *host, const char *class_name, const c
 }
 
 /* [control] */
-static sy_status configure(sy_instance instance, const char *parameters_json, char *error, size_t capacity) {
+static sy_status sensor_configure(sy_instance instance, const char *parameters_json, char *error, size_t capacity) {
     return apply_parameters(instance, parameters_json, error, capacity);
 }
 
 /* [control] */
-static void destroy(sy_instance instance) { free(instance); }
+static void sensor_destroy(sy_instance instance) { free(instance); }
 
 /* [io] Nothing to connect to. */
-static sy_status start(sy_instance instance, char *error, size_t capacity) {
+static sy_status sensor_start(sy_instance instance, char *error, size_t capacity) {
     (void)instance; (void)error; (void)capacity;
     return SY_OK;
 }
 
 /* [io] */
-static sy_status poll(sy_instance instance, const char *group, char *error, size_t capacity) {
+static sy_status sensor_poll(sy_instance instance, const char *group, char *error, size_t capacity) {
     (void)group; (void)error; (void)capacity;
     sensor *s = instance;
     int64_t now = s->host->monotonic_ns(s->host->context);
@@ -125,7 +125,7 @@ static sy_status poll(sy_instance instance, const char *group, char *error, size
 }
 
 /* [io] */
-static sy_status write(sy_instance instance, const sy_setpoint *setpoints, size_t count, char *error, size_t capacity) {
+static sy_status sensor_write(sy_instance instance, const sy_setpoint *setpoints, size_t count, char *error, size_t capacity) {
     sensor *s = instance;
     for (size_t i = 0; i < count; i++) {
         if (setpoints[i].channel != s->setpoint) {
@@ -141,14 +141,14 @@ static sy_status write(sy_instance instance, const sy_setpoint *setpoints, size_
 }
 
 /* [io] */
-static void stop(sy_instance instance) { (void)instance; }
+static void sensor_stop(sy_instance instance) { (void)instance; }
 
-static const sy_driver_api driver_api = { sizeof(sy_driver_api), start, poll, write, stop };
+static const sy_driver_api driver_api = { sizeof(sy_driver_api), sensor_start, sensor_poll, sensor_write, sensor_stop };
 
 static const sy_plugin_descriptor descriptor = {
     SY_ABI_MAJOR, SY_ABI_MINOR, sizeof(sy_plugin_descriptor),
     SY_KIND_DRIVER, "switchyard.example-c", "1.0.0", manifest,
-    create, configure, destroy,
+    sensor_create, sensor_configure, sensor_destroy,
     &driver_api, NULL,
 };
 

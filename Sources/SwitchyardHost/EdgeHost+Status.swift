@@ -49,7 +49,7 @@ extension EdgeHost {
     public func reading(_ address: String) -> ChannelReading? {
         guard let handle = directory.handle(for: address), let running = sharedSnapshot().running else { return nil }
         for worker in running.workers {
-            if let r = worker.page.reading(handle) { return r }
+            if let r = worker.page.reading(handle, nowNs: clock.monotonicNs()) { return r }
         }
         return nil
     }

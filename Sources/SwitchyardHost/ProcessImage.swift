@@ -151,9 +151,12 @@ final class DevicePage: Sendable {
         }
     }
 
-    func reading(_ handle: Int32) -> ChannelReading? {
+    /// The value as the next snapshot would see it (stale rule applied).
+    func reading(_ handle: Int32, nowNs: Int64) -> ChannelReading? {
         guard let slot = slotOf[handle] else { return nil }
-        return values.withLock { $0[slot].reading }
+        var r = values.withLock { $0[slot].reading }
+        if r.quality == .good, let limit = staleAfterNs[slot], nowNs - r.timestampNs > limit { r.quality = .stale }
+        return r
     }
 }
 

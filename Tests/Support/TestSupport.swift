@@ -106,16 +106,16 @@ public enum CFixture {
         return """
         #include <stdlib.h>
         #include "switchyard_plugin.h"
-        static sy_status create(const sy_host_api *h, const char *c, const char *j, sy_instance *o, char *e, size_t n) { *o = malloc(1); return SY_OK; }
-        static sy_status configure(sy_instance i, const char *p, char *e, size_t n) { return SY_OK; }
-        static void destroy(sy_instance i) { free(i); }
-        static sy_status start(sy_instance i, char *e, size_t n) { return SY_OK; }
-        static sy_status poll(sy_instance i, const char *g, char *e, size_t n) { return SY_OK; }
-        static sy_status write(sy_instance i, const sy_setpoint *s, size_t c, char *e, size_t n) { return SY_OK; }
-        static void stop(sy_instance i) {}
-        static const sy_driver_api driver = { sizeof(sy_driver_api), start, poll, write, stop };
+        static sy_status fx_create(const sy_host_api *h, const char *c, const char *j, sy_instance *o, char *e, size_t n) { *o = malloc(1); return SY_OK; }
+        static sy_status fx_configure(sy_instance i, const char *p, char *e, size_t n) { return SY_OK; }
+        static void fx_destroy(sy_instance i) { free(i); }
+        static sy_status fx_start(sy_instance i, char *e, size_t n) { return SY_OK; }
+        static sy_status fx_poll(sy_instance i, const char *g, char *e, size_t n) { return SY_OK; }
+        static sy_status fx_write(sy_instance i, const sy_setpoint *s, size_t c, char *e, size_t n) { return SY_OK; }
+        static void fx_stop(sy_instance i) {}
+        static const sy_driver_api driver = { sizeof(sy_driver_api), fx_start, fx_poll, fx_write, fx_stop };
         static const sy_plugin_descriptor d = { \(major), \(minor), \(size), \(kind), \(idLiteral), "\(version)", "\(escaped)",
-            create, configure, destroy, &driver, NULL };
+            fx_create, fx_configure, fx_destroy, &driver, NULL };
         const sy_plugin_descriptor *switchyard_plugin_entry_v1(void) { return &d; }
         """
     }
