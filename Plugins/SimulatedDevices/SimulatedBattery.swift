@@ -19,6 +19,7 @@ final class SimulatedBattery: Driver {
     let host: HostContext
     let world: SiteWorld
     let deviceId: String
+    let key = SiteWorld.newKey()
     let capacityWh: Double
     let maxChargeW: Double
     let maxDischargeW: Double
@@ -47,11 +48,11 @@ final class SimulatedBattery: Driver {
         maxDischarge = try host.channel("ess.MaxDischargePower")
         setActivePower = try host.channel("ess.SetActivePower")
         cyclesChannel = try host.channel("ess.Cycles")
-        world.state.withLock { $0.batteryPowerW[deviceId] = 0 }
+        world.state.withLock { $0.batteryPowerW[key] = 0 }
     }
 
     deinit {
-        let id = deviceId
+        let id = key
         world.state.withLock { _ = $0.batteryPowerW.removeValue(forKey: id) }
     }
 
@@ -76,7 +77,7 @@ final class SimulatedBattery: Driver {
         if energyWh <= 0 && target > 0 { target = 0 }
         if energyWh >= capacityWh && target < 0 { target = 0 }
         powerW = target
-        let id = deviceId
+        let id = key
         let p = powerW
         world.state.withLock { $0.batteryPowerW[id] = p }
     }

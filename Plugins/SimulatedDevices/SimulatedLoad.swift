@@ -18,6 +18,7 @@ final class SimulatedLoad: Driver {
     let host: HostContext
     let world: SiteWorld
     let deviceId: String
+    let key = SiteWorld.newKey()
     let activePower: Channel
 
     init(host: HostContext, config: InstanceConfig) throws {
@@ -29,18 +30,18 @@ final class SimulatedLoad: Driver {
             noise: try p.double("noise"), utcOffsetHours: try p.double("utc_offset_hours"), seed: UInt64(try p.int("seed")))
         world = SiteWorld.named(try p.string("site"))
         activePower = try host.channel("load.ActivePower")
-        let id = deviceId
+        let id = key
         world.state.withLock { $0.loads[id] = model }
     }
 
     deinit {
-        let id = deviceId
+        let id = key
         world.state.withLock { _ = $0.loads.removeValue(forKey: id) }
     }
 
     func poll(group: String) throws {
         let wall = host.wallClockNs
-        let id = deviceId
+        let id = key
         host.publish(activePower, world.state.withLock { $0.loads[id]?.power(wallClockNs: wall) ?? 0 })
     }
 

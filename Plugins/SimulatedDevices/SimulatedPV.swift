@@ -18,6 +18,7 @@ final class SimulatedPV: Driver {
     let host: HostContext
     let world: SiteWorld
     let deviceId: String
+    let key = SiteWorld.newKey()
     let activePower, limit: Channel
     var energyWh = 0.0
     var lastNs: Int64?
@@ -35,19 +36,19 @@ final class SimulatedPV: Driver {
         activePower = try host.channel("pv.ActivePower")
         limit = try host.channel("pv.SetActivePowerLimit")
         energy = try host.channel("pv.Energy")
-        let id = deviceId
+        let id = key
         world.state.withLock { $0.pv[id] = model }
     }
 
     deinit {
-        let id = deviceId
+        let id = key
         world.state.withLock { _ = $0.pv.removeValue(forKey: id) }
     }
 
     func poll(group: String) throws {
         let now = host.monotonicNs
         let wall = host.wallClockNs
-        let id = deviceId
+        let id = key
         let (power, limitW) = world.state.withLock { s in (s.pv[id]?.power(wallClockNs: wall) ?? 0, s.pv[id]?.limitW ?? .infinity) }
         if let lastNs { energyWh += power * Double(now - lastNs) / 3.6e12 }
         lastNs = now
@@ -59,7 +60,7 @@ final class SimulatedPV: Driver {
     func write(_ setpoints: [Setpoint]) throws {
         for s in setpoints where s.channel == limit.handle {
             guard s.value >= 0 else { throw PluginError.invalid("power limit must be >= 0 W, got \(s.value)") }
-            let id = deviceId
+            let id = key
             world.state.withLock { $0.pv[id]?.limitW = s.value }
         }
     }

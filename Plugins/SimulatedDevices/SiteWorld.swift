@@ -5,14 +5,20 @@ import Synchronization
 /// grid = load − pv − battery. One world per `site` parameter.
 final class SiteWorld: Sendable {
     struct State {
-        var batteryPowerW: [String: Double] = [:]
-        var pv: [String: PVModel] = [:]
-        var loads: [String: LoadModel] = [:]
+        var batteryPowerW: [UInt64: Double] = [:]
+        var pv: [UInt64: PVModel] = [:]
+        var loads: [UInt64: LoadModel] = [:]
     }
 
     let state = Mutex(State())
 
     private static let worlds = Mutex<[String: SiteWorld]>([:])
+    private static let keys = Atomic<UInt64>(0)
+
+    /// A key for one device instance. During a config change the new instance
+    /// of a device is created before the old one is destroyed, so entries are
+    /// keyed by instance, not by device id.
+    static func newKey() -> UInt64 { keys.add(1, ordering: .relaxed).newValue }
 
     static func named(_ name: String) -> SiteWorld {
         worlds.withLock { all in

@@ -8,3 +8,9 @@ _Static_assert(offsetof(sy_plugin_descriptor, abi_major) == 0, "abi_major must c
 _Static_assert(offsetof(sy_plugin_descriptor, abi_minor) == 4, "abi_minor must come second");
 _Static_assert(offsetof(sy_plugin_descriptor, struct_size) == 8, "struct_size must come third");
 _Static_assert(sizeof(sy_setpoint) == 40, "sy_setpoint layout changed");
+// The 1.0 sizes the host accepts as the minimum for plugins built against 1.0
+// (PluginLibrary.swift, *SizeByMinor). A new minor appends fields and a size.
+_Static_assert(sizeof(sy_plugin_descriptor) == 80, "ABI 1.0 descriptor size changed");
+_Static_assert(sizeof(sy_driver_api) == 40, "ABI 1.0 driver table size changed");
+_Static_assert(sizeof(sy_controller_api) == 16, "ABI 1.0 controller table size changed");
+_Static_assert(sizeof(sy_host_api) == 72, "ABI 1.0 host table size changed");

@@ -2,8 +2,9 @@
 import Glibc
 #endif
 
-/// The few file operations the host needs, on libc directly: the edge keeps
-/// Foundation out of its process to stay small.
+/// The few file operations the host needs, on libc directly: the host module
+/// does not use Foundation, to keep the edge's footprint small (the process
+/// still maps FoundationEssentials, which swift-argument-parser links).
 public enum FileSystem {
     public struct Failure: Error, Sendable, CustomStringConvertible {
         public let path: String

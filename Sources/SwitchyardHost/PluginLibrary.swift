@@ -31,8 +31,13 @@ public final class LoadedPlugin: @unchecked Sendable {
         self.descriptor = descriptor
     }
 
-    /// The smallest descriptor the host can use for each minor version of ABI 1.
-    static let minimumDescriptorSize = UInt32(MemoryLayout<sy_plugin_descriptor>.size)
+    /// The size of the descriptor and of the function tables as each minor
+    /// version of ABI 1 defined them, indexed by minor version. A plugin built
+    /// against an older minor has the smaller structs of its version; the host
+    /// reads no field beyond them. abi.c checks that the 1.0 sizes never change.
+    static let descriptorSizeByMinor: [UInt32] = [80]
+    static let driverTableSizeByMinor: [UInt32] = [40]
+    static let controllerTableSizeByMinor: [UInt32] = [16]
 
     /// Loads and checks the plugin at `path`. Nothing in the plugin is called
     /// before its ABI version has been checked, except the entry function
@@ -47,7 +52,9 @@ public final class LoadedPlugin: @unchecked Sendable {
         }
         try checkELF(path)
 
-        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
+        // Without a '/', dlopen searches the library path instead of opening the file.
+        let openPath = path.contains("/") ? path : "./" + path
+        guard let handle = dlopen(openPath, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
             let message = dlerror().map { String(cString: $0) } ?? "dlopen failed"
             throw PluginLoadError(file: path, reason: .notSharedObject, detail: message)
         }
@@ -94,8 +101,9 @@ public final class LoadedPlugin: @unchecked Sendable {
             throw PluginLoadError(file: path, reason: .abiMinorTooNew, field: "abi_minor", expected: "at most \(SY_ABI_MINOR)", found: "\(minor)",
                                   detail: "upgrade the host, or rebuild the plugin against ABI 1.\(SY_ABI_MINOR)")
         }
-        guard size >= minimumDescriptorSize else {
-            throw PluginLoadError(file: path, reason: .badDescriptor, field: "struct_size", expected: "at least \(minimumDescriptorSize) bytes for ABI 1.\(minor)", found: "\(size)")
+        let minimumSize = descriptorSizeByMinor[Int(minor)]
+        guard size >= minimumSize else {
+            throw PluginLoadError(file: path, reason: .badDescriptor, field: "struct_size", expected: "at least \(minimumSize) bytes for ABI 1.\(minor)", found: "\(size)")
         }
         let desc = d.pointee
         let kind: PluginKind
@@ -123,8 +131,8 @@ public final class LoadedPlugin: @unchecked Sendable {
             guard let t = desc.driver else {
                 throw PluginLoadError(file: path, reason: .badDescriptor, field: "driver", expected: "a driver function table", found: "NULL")
             }
-            guard t.pointee.struct_size >= UInt32(MemoryLayout<sy_driver_api>.size) else {
-                throw PluginLoadError(file: path, reason: .badDescriptor, field: "driver.struct_size", expected: "\(MemoryLayout<sy_driver_api>.size)", found: "\(t.pointee.struct_size)")
+            guard t.pointee.struct_size >= driverTableSizeByMinor[Int(minor)] else {
+                throw PluginLoadError(file: path, reason: .badDescriptor, field: "driver.struct_size", expected: "at least \(driverTableSizeByMinor[Int(minor)])", found: "\(t.pointee.struct_size)")
             }
             if t.pointee.start == nil || t.pointee.poll == nil || t.pointee.write == nil || t.pointee.stop == nil {
                 throw PluginLoadError(file: path, reason: .badDescriptor, field: "driver", expected: "start, poll, write and stop", found: "a NULL function")
@@ -133,7 +141,7 @@ public final class LoadedPlugin: @unchecked Sendable {
             guard let t = desc.controller else {
                 throw PluginLoadError(file: path, reason: .badDescriptor, field: "controller", expected: "a controller function table", found: "NULL")
             }
-            guard t.pointee.struct_size >= UInt32(MemoryLayout<sy_controller_api>.size), t.pointee.execute != nil else {
+            guard t.pointee.struct_size >= controllerTableSizeByMinor[Int(minor)], t.pointee.execute != nil else {
                 throw PluginLoadError(file: path, reason: .badDescriptor, field: "controller", expected: "a table with execute", found: "size \(t.pointee.struct_size) or NULL execute")
             }
         }

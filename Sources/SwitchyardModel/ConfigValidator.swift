@@ -65,6 +65,7 @@ public struct ConfigValidator: Sendable {
 
         var devices: [ResolvedConfig.Device] = []
         var profileOf: [String: DeviceProfile] = [:]
+        let disabledDevices = Set(config.devices.filter { !$0.enabled }.map(\.deviceId))
         for device in config.devices {
             guard let profile = profiles[device.profile] else {
                 var message = "unknown profile \"\(device.profile)\""
@@ -96,7 +97,8 @@ public struct ConfigValidator: Sendable {
                                       context: "class") else { continue }
             let parametersPath = controller.path.appending("parameters")
             let parameters = plugin.entry.parameters.validate(.object(controller.parameters), at: parametersPath, issues: issues)
-            checkDeviceBindings(plugin.entry.parameters, parameters, at: parametersPath, devices: profileOf, issues: issues)
+            checkDeviceBindings(plugin.entry.parameters, parameters, at: parametersPath, devices: profileOf,
+                                disabled: controller.enabled ? disabledDevices : [], issues: issues)
             controllers.append(ResolvedConfig.Controller(config: controller, plugin: plugin, parameters: parameters))
         }
 
@@ -132,7 +134,7 @@ public struct ConfigValidator: Sendable {
             if profile.pollGroups.isEmpty {
                 return [.init(name: "default", intervalMs: fallback, channels: profile.channels.map(\.name))]
             }
-            return profile.pollGroups.map { .init(name: $0.name, intervalMs: $0.intervalMs, channels: []) }
+            return profile.pollGroups.map { .init(name: $0.name, intervalMs: $0.intervalMs, channels: $0.channels) }
         }
         var out: [ResolvedConfig.Device.PollGroup] = []
         for (name, channels) in device.pollGroups.sorted(by: { $0.key < $1.key }) {
@@ -163,7 +165,11 @@ public struct ConfigValidator: Sendable {
         }
     }
 
-    private func checkDeviceBindings(_ schema: ParameterSchema, _ value: JSONValue, at path: JSONPath, devices: [String: DeviceProfile], issues: IssueList) {
+    /// Every parameter declared with `device` must name a device of this
+    /// config implementing that family, and an enabled controller cannot use
+    /// a disabled device.
+    private func checkDeviceBindings(_ schema: ParameterSchema, _ value: JSONValue, at path: JSONPath, devices: [String: DeviceProfile],
+                                     disabled: Set<String>, issues: IssueList) {
         guard case .object(let members) = value else { return }
         for (name, property) in schema.properties {
             guard let family = property.device, case .string(let deviceId)? = members[name] else { continue }
@@ -174,6 +180,8 @@ public struct ConfigValidator: Sendable {
             }
             if !profile.implements(family: family) {
                 issues.add(path.appending(name), "device \"\(deviceId)\" (profile \(profile.id)) implements no \(family).* channel")
+            } else if disabled.contains(deviceId) {
+                issues.add(path.appending(name), "device \"\(deviceId)\" is disabled (enabled: false); enable it or disable this controller")
             }
         }
     }

@@ -25,6 +25,8 @@ public struct DeviceProfile: Sendable, Hashable {
         public var name: String
         /// nil: poll once after each (re)connect.
         public var intervalMs: Int?
+        /// The channels this group reads (empty: the driver decides).
+        public var channels: [String]
     }
 
     public var id: String
@@ -119,11 +121,17 @@ public struct DeviceProfile: Sendable, Hashable {
                 interval = g.integer("interval_ms", min: 1)
                 if interval == nil && g.object["interval_ms"] == nil { issues.add(path.appending("interval_ms"), "is required (milliseconds, or \"once\")") }
             }
-            _ = g.stringArray("channels")
+            let members = g.stringArray("channels") ?? []
             g.rejectUnknownKeys()
-            groups.append(PollGroup(name: name, intervalMs: interval))
+            groups.append(PollGroup(name: name, intervalMs: interval, channels: members))
         }
         r.rejectUnknownKeys(allowing: DeviceProfile.driverSpecificKeys)
+        for group in groups {
+            for (i, member) in group.channels.enumerated() where !channels.contains(where: { $0.name == member || $0.standard == member }) {
+                issues.add(JSONPath.root.appending("poll_groups").appending(group.name).appending("channels").appending(index: i),
+                           "no channel \"\(member)\" in this profile")
+            }
+        }
         try issues.check()
         self.id = id!
         self.driver = driver!

@@ -39,9 +39,9 @@ public struct ObjectReader {
     }
 
     public mutating func requiredString(_ key: String) -> String? {
-        guard object[key] != nil else {
+        guard let value = object[key], !value.isNull else {
             known.insert(key)
-            issues.add(path.appending(key), "is required")
+            issues.add(path.appending(key), object[key] == nil ? "is required" : "is required (got null)")
             return nil
         }
         guard let s = string(key) else { return nil }

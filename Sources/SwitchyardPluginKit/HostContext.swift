@@ -99,9 +99,11 @@ public final class HostContext: @unchecked Sendable {
         }
     }
 
-    /// [io] A driver publishes a fresh value of one of its channels.
-    public func publish(_ channel: Channel, _ value: Double, quality: Quality = .good) {
+    /// [io] A driver publishes a fresh value of one of its channels. False
+    /// if the channel is not one of this device's.
+    @discardableResult
+    public func publish(_ channel: Channel, _ value: Double, quality: Quality = .good) -> Bool {
         var v = sy_value(type: SY_VALUE_F64, quality: quality.rawValue, timestamp_ns: monotonicNs, f64: value, i64: 0)
-        _ = api.pointee.publish(api.pointee.context, channel.handle, &v)
+        return api.pointee.publish(api.pointee.context, channel.handle, &v) == SY_OK
     }
 }

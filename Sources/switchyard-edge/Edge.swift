@@ -56,6 +56,8 @@ struct Run: ParsableCommand {
         var logger = Logger(label: "switchyard.edge")
         logger.logLevel = level
 
+        // Before any thread starts, so that every thread inherits the mask.
+        unblockStopSignals()
         let (plugins, profiles) = try locations.setup.load()
         for error in plugins.errors { logger.warning("plugin refused: \(error)") }
         for error in profiles.errors { logger.warning("profile refused: \(error)") }
@@ -71,8 +73,7 @@ struct Run: ParsableCommand {
         try host.start()
         logger.info("running \(document.edgeId) version \(document.version): period \(document.coreCycle.periodMs) ms, \(plugins.plugins.count) plugins loaded")
 
-        signal(SIGINT) { _ in stopRequested.store(true, ordering: .relaxed) }
-        signal(SIGTERM) { _ in stopRequested.store(true, ordering: .relaxed) }
+        installStopHandlers()
         let clock = SystemClock()
         let started = clock.monotonicNs()
         var nextLine = started + 1_000_000_000
@@ -124,7 +125,22 @@ struct ExampleConfig: ParsableCommand {
     }
 }
 
-/// A refused input: the message, and exit status 2.
+/// A parent may start us with SIGINT and SIGTERM blocked (a thread of a test
+/// runner, some supervisors); a service must still stop on them.
+func unblockStopSignals() {
+    var set = sigset_t()
+    sigemptyset(&set)
+    sigaddset(&set, SIGINT)
+    sigaddset(&set, SIGTERM)
+    pthread_sigmask(SIG_UNBLOCK, &set, nil)
+}
+
+func installStopHandlers() {
+    signal(SIGINT) { _ in stopRequested.store(true, ordering: .relaxed) }
+    signal(SIGTERM) { _ in stopRequested.store(true, ordering: .relaxed) }
+}
+
+/// A refused input: the message on stderr, exit status 1.
 struct ValidationExit: Error, CustomStringConvertible {
     let message: String
     var description: String { message }

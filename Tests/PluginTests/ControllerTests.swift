@@ -93,6 +93,31 @@ extension SiteHarness {
     }
 }
 
+@Suite struct ReapplyTests {
+    @Test func aSimulatedSiteSurvivesAConfigChange() throws {
+        let world = UUID().uuidString
+        func config(_ version: Int, target: Int) -> String {
+            """
+            {"version": \(version), "edge_id": "t", "core_cycle": {"period_ms": 1000},
+             "scheduler": {"controllers": [{"id": "bal", "class": "BalancingController", "parameters": {"target_grid_power": \(target), "battery": "battery", "meter": "grid"}}]},
+             "devices": [
+               {"device_id": "battery", "profile": "simulated_battery", "parameters": {"site": "\(world)"}},
+               {"device_id": "house", "profile": "simulated_load", "parameters": {"noise": 0, "site": "\(world)"}},
+               {"device_id": "grid", "profile": "simulated_grid_meter", "parameters": {"site": "\(world)"}}]}
+            """
+        }
+        let h = try SiteHarness(config: config(1, target: 0), startHour: 2)
+        h.run(cycles: 5)
+        #expect(abs(h.value("grid/ActivePower")!) < 30)
+        // The new battery instance is created before the old one is destroyed;
+        // the meter must keep seeing the battery afterwards.
+        try h.apply(config(2, target: 200))
+        h.run(cycles: 5)
+        #expect(abs(h.value("grid/ActivePower")! - 200) < 30)
+        #expect(h.host.status().configVersion == 2)
+    }
+}
+
 @Suite struct PeakShavingTests {
     func controller(_ extra: String, minSoc: Int = 5) -> String {
         #"[{"id": "ps", "class": "PeakShavingController", "parameters": {"threshold_watts": 5000, "battery": "battery", "meter": "grid", "min_soc": \#(minSoc)\#(extra)}}]"#

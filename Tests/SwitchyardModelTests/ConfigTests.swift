@@ -115,6 +115,13 @@ let specExample = """
         #expect(lines.contains("site.json: extra: unknown field \"extra\""))
     }
 
+    @Test func nullIsNotAnId() {
+        let error = #expect(throws: ValidationError.self) {
+            try EdgeConfig(parsing: #"{"version": 1, "edge_id": "e", "scheduler": {"controllers": [{"id": null, "class": "K"}]}}"#, file: nil)
+        }
+        #expect(error?.issues.map(\.description) == ["scheduler.controllers[0].id: is required (got null)"])
+    }
+
     @Test func syntaxErrorsNameTheFile() {
         let error = #expect(throws: ValidationError.self) { try EdgeConfig(parsing: "{\"version\": 1,", file: "broken.json") }
         #expect(error?.description.hasPrefix("broken.json: invalid JSON at line 1, column 15") == true)

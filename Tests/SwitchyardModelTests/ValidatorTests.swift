@@ -89,6 +89,25 @@ func config(_ controllers: String, alarms: String = "[]", devices: String? = nil
         #expect(lines.contains("devices[1].poll_groups.fast[1]: profile \"bat\" has no channel \"Volts\""))
     }
 
+    @Test func anEnabledControllerCannotUseADisabledDevice() throws {
+        let c = try config(#"[{"id": "p", "class": "PeakShavingController", "parameters": {"threshold_watts": 1, "battery": "b1", "meter": "g"}}]"#,
+                           devices: #"[{"device_id": "b1", "profile": "bat", "enabled": false}, {"device_id": "g", "profile": "meter"}]"#)
+        let error = #expect(throws: ValidationError.self) { try ConfigValidator(classes: catalog(), profiles: profiles()).resolve(c) }
+        #expect(error?.issues.map(\.description) == ["scheduler.controllers[0].parameters.battery: device \"b1\" is disabled (enabled: false); enable it or disable this controller"])
+    }
+
+    @Test func profilePollGroupsKeepTheirChannels() throws {
+        let p = try DeviceProfile(parsing: #"{"id": "m", "driver": "SimulatedGridMeter", "channels": [{"name": "ActivePower", "standard": "meter.ActivePower"}, {"name": "Energy"}], "poll_groups": {"fast": {"interval_ms": 500, "channels": ["ActivePower"]}, "slow": {"interval_ms": "once", "channels": ["Energy"]}}}"#, file: nil)
+        let c = try config("[]", devices: #"[{"device_id": "g", "profile": "m"}]"#)
+        let r = try ConfigValidator(classes: catalog(), profiles: ["m": p]).resolve(c)
+        #expect(r.devices[0].pollGroups.map(\.name) == ["fast", "slow"])
+        #expect(r.devices[0].pollGroups.map(\.channels) == [["ActivePower"], ["Energy"]])
+        #expect(r.devices[0].pollGroups.map(\.intervalMs) == [500, nil])
+        #expect(throws: ValidationError.self) {
+            try DeviceProfile(parsing: #"{"id": "m", "driver": "D", "channels": [], "poll_groups": {"fast": {"interval_ms": 5, "channels": ["Nope"]}}}"#, file: nil)
+        }
+    }
+
     @Test func refusesBadManifests() {
         let error = #expect(throws: ValidationError.self) {
             try PluginManifest(parsing: #"{"classes": [{"name": "A", "parameters": {"type": "object", "properties": {"x": {"type": "numbr", "minimum": "0"}}}}, {"name": "A"}]}"#)

@@ -123,10 +123,12 @@ typedef struct sy_host_api {
 
     /* [cycle] Requests a setpoint. The first controller to set a channel in a
      * cycle wins: later writes return SY_ERR_CONFLICT. SY_ERR_INVALID when
-     * the channel is not writable. */
+     * the channel is not writable (or a driver calls it), SY_ERR_UNAVAILABLE
+     * for an invalid handle. */
     sy_status (*write)(void *context, sy_channel channel, const sy_value *value);
 
-    /* [io] A driver publishes a fresh value of one of its own channels. */
+    /* [io] A driver publishes a fresh value of one of its own channels.
+     * SY_ERR_UNAVAILABLE if the handle is not one of this device's channels. */
     sy_status (*publish)(void *context, sy_channel channel, const sy_value *value);
 } sy_host_api;
 

@@ -1,0 +1,150 @@
+import Foundation
+import Testing
+import SwitchyardJSON
+import SwitchyardTestSupport
+
+/// The programs as a user runs them: real processes, real plugin files.
+struct Program {
+    let process = Process()
+    let out = Pipe()
+    let err = Pipe()
+
+    init(_ name: String, _ arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: TestPaths.executable(name))
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: TestPaths.packageRoot)
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+    }
+
+    /// Waits for exit (killing it after `timeout` seconds) and returns status and output.
+    func finish(timeout: Double = 60) -> (status: Int32, stdout: String, stderr: String) {
+        let deadline = Date().addingTimeInterval(timeout)
+        // Drain the pipes while waiting so a chatty process cannot block on them.
+        nonisolated(unsafe) var outData = Data()
+        nonisolated(unsafe) var errData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        group.enter()
+        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        group.wait()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+
+    static func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        try Program(name, arguments).finish()
+    }
+}
+
+@Suite struct EdgeProcessTests {
+    @Test func runsTheDemoSiteAndPrintsItsStatusEverySecond() throws {
+        let r = try Program.run("switchyard-edge", ["run", "--duration", "3.5"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").filter { $0.contains("grid") }
+        #expect(lines.count >= 2, "\(r.stdout)")
+        for line in lines {
+            #expect(line.contains(" W") && line.contains("battery") && line.contains("SoC") && line.contains("cycle"))
+        }
+        #expect(r.stderr.contains("applied config version 1 (generation 1): 4 devices, 2 controllers"))
+        #expect(r.stderr.contains("stopped after"))
+    }
+
+    @Test func shutsDownCleanlyOnSIGINT() throws {
+        let p = try Program("switchyard-edge", ["run", "--quiet"])
+        Thread.sleep(forTimeInterval: 2)
+        #expect(p.process.isRunning)
+        kill(p.process.processIdentifier, SIGINT)
+        let r = p.finish(timeout: 10)
+        #expect(r.status == 0)
+        #expect(r.stderr.contains("stopped after"))
+    }
+
+    @Test func refusesAnInvalidConfigWithFileAndPath() throws {
+        let dir = TestPaths.temporaryDirectory()
+        let file = dir + "/site.json"
+        var text = try String(contentsOfFile: TestPaths.packageRoot + "/examples/simulated-site.json", encoding: .utf8)
+        text = text.replacingOccurrences(of: "\"threshold_watts\": 6000", with: "\"threshold_watts\": -5")
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+
+        let check = try Program.run("switchyard-edge", ["check", file])
+        #expect(check.status != 0)
+        #expect(check.stderr.contains("\(file): scheduler.controllers[0].parameters.threshold_watts: must be >= 0, got -5"), "\(check.stderr)")
+
+        let run = try Program.run("switchyard-edge", ["run", "--config", file, "--duration", "1"])
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("scheduler.controllers[0].parameters.threshold_watts: must be >= 0, got -5"))
+
+        try "{\"version\": 1,\n  \"edge_id\": }".write(toFile: file, atomically: true, encoding: .utf8)
+        let broken = try Program.run("switchyard-edge", ["check", file])
+        #expect(broken.status != 0)
+        #expect(broken.stderr.contains("\(file): invalid JSON at line 2, column 14"), "\(broken.stderr)")
+    }
+
+    @Test func theExampleFileIsTheEmbeddedDemoSite() throws {
+        let r = try Program.run("switchyard-edge", ["example-config"])
+        #expect(r.status == 0)
+        let embedded = try JSONValue(parsing: r.stdout)
+        let file = try JSONValue(parsing: String(contentsOfFile: TestPaths.packageRoot + "/examples/simulated-site.json", encoding: .utf8))
+        #expect(embedded == file)
+        let check = try Program.run("switchyard-edge", ["check", TestPaths.packageRoot + "/examples/simulated-site.json"])
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(check.stdout.contains("valid — 4 devices, 2 controllers, 2 alarms"))
+    }
+}
+
+@Suite struct CLITests {
+    @Test func listsPluginsAndRefusesABrokenOneByName() throws {
+        let dir = TestPaths.temporaryDirectory()
+        try FileManager.default.copyItem(atPath: TestPaths.plugin("BalancingController"), toPath: dir + "/libBalancingController.so")
+        try "junk".write(toFile: dir + "/libjunk.so", atomically: true, encoding: .utf8)
+        let r = try Program.run("switchyard", ["plugin", "list", "--plugins", dir])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("switchyard.balancing 1.0.0  controller  ABI 1.0  BalancingController"))
+        #expect(r.stdout.contains("REFUSED \(dir)/libjunk.so: not a loadable shared object: expected an ELF shared object, found no ELF header"))
+    }
+
+    @Test func inspectsAPluginAndItsSchema() throws {
+        let r = try Program.run("switchyard", ["plugin", "inspect", TestPaths.plugin("PeakShavingController")])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("plugin   switchyard.peak-shaving 1.0.0"))
+        #expect(r.stdout.contains("threshold_watts: number, [W], >= 0, required, hot"))
+        #expect(r.stdout.contains("battery: string, device with ess.*, required"))
+
+        let json = try Program.run("switchyard", ["plugin", "inspect", "--json", TestPaths.plugin("ExampleCDriver")])
+        let doc = try JSONValue(parsing: json.stdout)
+        #expect(doc["id"] == "switchyard.example-c")
+        #expect(doc["classes"]?.arrayValue?.first?["parameters"]?["properties"]?["amplitude"]?["minimum"] == 0)
+
+        // A bare file name means the file in the current folder, not a library search.
+        let bare = Process()
+        bare.executableURL = URL(fileURLWithPath: TestPaths.executable("switchyard"))
+        bare.arguments = ["plugin", "inspect", "libExampleCDriver.so"]
+        bare.currentDirectoryURL = URL(fileURLWithPath: TestPaths.pluginDirectory)
+        let pipe = Pipe()
+        bare.standardOutput = pipe
+        try bare.run()
+        let bareOutput = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        bare.waitUntilExit()
+        #expect(bare.terminationStatus == 0)
+        #expect(bareOutput.contains("plugin   switchyard.example-c 1.0.0"))
+
+        let missing = try Program.run("switchyard", ["plugin", "inspect", "/nonexistent/libx.so"])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("refused: /nonexistent/libx.so: no such file"))
+    }
+
+    @Test func lintsProfiles() throws {
+        let ok = try Program.run("switchyard", ["profile", "lint", TestPaths.profileDirectory + "/simulated/simulated_battery.json"])
+        #expect(ok.status == 0)
+        let dir = TestPaths.temporaryDirectory()
+        try #"{"id": "x", "driver": "D", "channels": [{"name": "P", "standard": "ess.Power"}]}"#.write(toFile: dir + "/x.json", atomically: true, encoding: .utf8)
+        let bad = try Program.run("switchyard", ["profile", "lint", dir + "/x.json"])
+        #expect(bad.status != 0)
+        #expect(bad.stdout.contains("\(dir)/x.json: channels[0].standard: unknown standard channel \"ess.Power\""))
+    }
+}
