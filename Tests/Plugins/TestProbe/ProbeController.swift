@@ -18,8 +18,8 @@ final class ProbeController: Controller {
         .string("output", "Channel to write gain to (empty: none)", default: "", hot: false),
         .string("counter_output", "Channel to write the cycle count to (empty: none)", default: "", hot: false),
         .number("gain", "Value written to output", default: 1, hot: true),
-        .string("mode", "ok, fail (every cycle), fail_first (the first fail_cycles cycles), refuse_create, crash",
-                oneOf: ["ok", "fail", "fail_first", "refuse_create", "crash"], default: "ok", hot: true),
+        .string("mode", "ok, fail (every cycle), fail_first (the first fail_cycles cycles), refuse_create, crash, noop (return at once: for measuring the call itself)",
+                oneOf: ["ok", "fail", "fail_first", "refuse_create", "crash", "noop"], default: "ok", hot: true),
         .integer("fail_cycles", "Cycles to fail in mode fail_first", min: 0, default: 0, hot: true),
         .string("label", "A parameter that is not hot", default: ""),
     ]
@@ -59,6 +59,7 @@ final class ProbeController: Controller {
     }
 
     func execute(_ cycle: CycleInfo) throws {
+        if mode == "noop" { return }
         cycles += 1
         switch mode {
         case "fail": throw PluginError.invalid("failing as asked (mode fail)")
