@@ -20,13 +20,9 @@ final class BalancingController: Controller {
         .number("target_grid_power", "Grid power to hold, positive = import", default: 0, unit: "W", hot: true),
         .string("priority", "self_consumption: charge and discharge; charge_only: only store surplus; discharge_only: only cover demand",
                 oneOf: ["self_consumption", "charge_only", "discharge_only"], default: "self_consumption", hot: true),
-        .device("battery", "Battery to steer (a device with ess.* channels)", family: "ess"),
-        .device("meter", "Meter at the grid connection (a device with meter.* channels)", family: "meter"),
-        .number("min_soc", "No discharge at or below this state of charge", min: 0, max: 100, default: 10, unit: "%", hot: true),
-        .number("max_soc", "No charge at or above this state of charge", min: 0, max: 100, default: 100, unit: "%", hot: true),
         .number("max_charge_w", "Cap on charge power (0 = the battery's limit)", min: 0, default: 0, unit: "W", hot: true),
         .number("max_discharge_w", "Cap on discharge power (0 = the battery's limit)", min: 0, default: 0, unit: "W", hot: true),
-    ]
+    ] + BatterySite.parameters(minSoc: 10)
 
     let host: HostContext
     let site: BatterySite
@@ -47,9 +43,7 @@ final class BalancingController: Controller {
             let priority = try p.string("priority")
             allowCharge = priority != "discharge_only"
             allowDischarge = priority != "charge_only"
-            minSoc = try p.double("min_soc")
-            maxSoc = try p.double("max_soc")
-            guard minSoc < maxSoc else { throw PluginError.invalid("min_soc (\(minSoc)) must be below max_soc (\(maxSoc))") }
+            (minSoc, maxSoc) = try BatterySite.socWindow(p)
             let c = try p.double("max_charge_w")
             let d = try p.double("max_discharge_w")
             chargeCap = c > 0 ? c : .infinity
@@ -59,7 +53,7 @@ final class BalancingController: Controller {
 
     init(host: HostContext, config: InstanceConfig) throws {
         self.host = host
-        site = try BatterySite(host: host, battery: config.parameters.string("battery"), meter: config.parameters.string("meter"))
+        site = try BatterySite(host: host, parameters: config.parameters)
         settings = try Settings(config.parameters)
         self.parameters = config.parameters
     }
@@ -67,8 +61,7 @@ final class BalancingController: Controller {
     private var parameters: Parameters
 
     func configure(_ new: Parameters) throws -> Reconfiguration {
-        // Rebinding to another battery or meter needs a new instance.
-        if new.changed(from: parameters).contains(where: { $0 == "battery" || $0 == "meter" }) { return .needsRecreate }
+        if BatterySite.needsRebinding(new, parameters) { return .needsRecreate }
         settings = try Settings(new)
         parameters = new
         return .applied

@@ -22,12 +22,8 @@ final class PeakShavingController: Controller {
         .boolean("recharge_enabled", "Recharge while import is below recharge_level_watts", default: true, hot: true),
         .number("recharge_level_watts", "Recharge only up to this grid import (default: 80 % of the threshold)", min: 0, optional: true, unit: "W", hot: true),
         .number("recharge_power_w", "Cap on recharge power (0 = the battery's limit)", min: 0, default: 0, unit: "W", hot: true),
-        .device("battery", "Battery to discharge (a device with ess.* channels)", family: "ess"),
-        .device("meter", "Meter at the grid connection (a device with meter.* channels)", family: "meter"),
-        .number("min_soc", "No discharge at or below this state of charge", min: 0, max: 100, default: 5, unit: "%", hot: true),
-        .number("max_soc", "No recharge at or above this state of charge", min: 0, max: 100, default: 100, unit: "%", hot: true),
         .boolean("yield_when_idle", "Leave the battery to later controllers when idle", default: true, hot: true),
-    ]
+    ] + BatterySite.parameters(minSoc: 5, verb: "discharge")
 
     let host: HostContext
     let site: BatterySite
@@ -53,22 +49,20 @@ final class PeakShavingController: Controller {
             }
             let cap = try p.double("recharge_power_w")
             rechargeCap = cap > 0 ? cap : .infinity
-            minSoc = try p.double("min_soc")
-            maxSoc = try p.double("max_soc")
-            guard minSoc < maxSoc else { throw PluginError.invalid("min_soc (\(minSoc)) must be below max_soc (\(maxSoc))") }
+            (minSoc, maxSoc) = try BatterySite.socWindow(p)
             yieldWhenIdle = try p.bool("yield_when_idle")
         }
     }
 
     init(host: HostContext, config: InstanceConfig) throws {
         self.host = host
-        site = try BatterySite(host: host, battery: config.parameters.string("battery"), meter: config.parameters.string("meter"))
+        site = try BatterySite(host: host, parameters: config.parameters)
         settings = try Settings(config.parameters)
         parameters = config.parameters
     }
 
     func configure(_ new: Parameters) throws -> Reconfiguration {
-        if new.changed(from: parameters).contains(where: { $0 == "battery" || $0 == "meter" }) { return .needsRecreate }
+        if BatterySite.needsRebinding(new, parameters) { return .needsRecreate }
         settings = try Settings(new)
         parameters = new
         return .applied

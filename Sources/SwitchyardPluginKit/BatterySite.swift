@@ -5,6 +5,37 @@
 public struct BatterySite: Sendable {
     public let batteryPower, soc, maxCharge, maxDischarge, setpoint, gridPower: Channel
 
+    /// The parameters every battery controller declares: which battery and
+    /// meter (bound by the host's validator to devices implementing `ess.*`
+    /// and `meter.*`), and the SoC window.
+    public static func parameters(minSoc: Double, maxSoc: Double = 100, verb: String = "steer") -> [Parameter] {
+        [
+            .device("battery", "Battery to \(verb) (a device with ess.* channels)", family: "ess"),
+            .device("meter", "Meter at the grid connection (a device with meter.* channels)", family: "meter"),
+            .number("min_soc", "No discharge at or below this state of charge", min: 0, max: 100, default: minSoc, unit: "%", hot: true),
+            .number("max_soc", "No charge at or above this state of charge", min: 0, max: 100, default: maxSoc, unit: "%", hot: true),
+        ]
+    }
+
+    /// The SoC window of `parameters`, checked.
+    public static func socWindow(_ p: Parameters) throws -> (min: Double, max: Double) {
+        let minSoc = try p.double("min_soc")
+        let maxSoc = try p.double("max_soc")
+        guard minSoc < maxSoc else { throw PluginError.invalid("min_soc (\(minSoc)) must be below max_soc (\(maxSoc))") }
+        return (minSoc, maxSoc)
+    }
+
+    /// Binding to another battery or meter needs a new instance: the
+    /// channels are resolved once, at creation.
+    public static func needsRebinding(_ new: Parameters, _ old: Parameters) -> Bool {
+        !new.changed(from: old).isDisjoint(with: ["battery", "meter"])
+    }
+
+    /// [control] Resolves the channels named by the `battery` and `meter` parameters.
+    public init(host: HostContext, parameters: Parameters) throws {
+        try self.init(host: host, battery: parameters.string("battery"), meter: parameters.string("meter"))
+    }
+
     /// [control] Resolves the channels of `battery` and `meter`.
     public init(host: HostContext, battery: String, meter: String) throws {
         batteryPower = try host.channel(battery + "/ess.ActivePower")
