@@ -23,7 +23,8 @@ public struct ControllerStatus: Sendable, Hashable {
 /// A controller in the running config, with the supervisor's bookkeeping.
 /// Owned by the cycle thread.
 final class ControllerSlot {
-    let config: ResolvedConfig.Controller
+    /// Updated at the swap when a new config keeps this instance.
+    var config: ResolvedConfig.Controller
     let instance: PluginInstance
     var status: ControllerStatus
     var disabledUntilNs: Int64?

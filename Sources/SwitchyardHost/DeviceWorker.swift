@@ -49,6 +49,8 @@ final class DeviceWorker: @unchecked Sendable {
     }
 
     private var groups: [Group]
+    /// New poll intervals by group, taken up at the next step.
+    private let pendingIntervals = Mutex<[String: Int64?]?>(nil)
     private var connected = false
     private var nextStartNs: Int64 = 0
     private var backoffNs: Int64
@@ -76,6 +78,14 @@ final class DeviceWorker: @unchecked Sendable {
     }
 
     func wake() { signal.signal() }
+
+    /// [control] New poll intervals (a period change, say) without a restart:
+    /// the worker takes them up at its next step.
+    func retime(_ pollGroups: [ResolvedConfig.Device.PollGroup]) {
+        let intervals = Dictionary(uniqueKeysWithValues: pollGroups.map { ($0.name, $0.intervalMs.map { Int64($0) * 1_000_000 }) })
+        pendingIntervals.withLock { $0 = intervals }
+        signal.signal()
+    }
 
     /// Starts the worker thread.
     func startThread() {
@@ -109,6 +119,13 @@ final class DeviceWorker: @unchecked Sendable {
     /// groups that are due. Returns when the next round is due.
     @discardableResult
     func step(nowNs: Int64) -> Int64 {
+        if let intervals = pendingIntervals.withLock({ p -> [String: Int64?]? in defer { p = nil }; return p }) {
+            for i in groups.indices {
+                guard let interval = intervals[groups[i].name] else { continue }
+                groups[i].intervalNs = interval
+                if let interval { groups[i].nextDueNs = min(groups[i].nextDueNs, nowNs + interval) }
+            }
+        }
         if !connected {
             guard nowNs >= nextStartNs else { return nextStartNs }
             let (code, error) = instance.start()

@@ -50,13 +50,22 @@ public final class EdgeHost: @unchecked Sendable {
         var touchedWorkers: [DeviceWorker] = []
     }
 
+    enum ApplyOutcome {
+        case applied
+        /// A hot configure failed; nothing changed. `recreate` names the
+        /// controllers whose plugin asked for a new instance instead.
+        case refused(String, recreate: Set<String>)
+    }
+
     /// What the cycle thread publishes for other threads.
     struct SharedStatus {
         var statistics = CycleStatistics()
         var controllers: [ControllerStatus] = []
         var appliedGeneration = 0
         var running: PreparedConfig?
-        var retired: [PreparedConfig] = []
+        var retired: [Retirement] = []
+        /// How the swap of each staged generation ended.
+        var outcomes: [Int: ApplyOutcome] = [:]
         var lastApplyError: String?
         var alarmEvents: [AlarmEvent] = []
         var activeAlarms: Set<String> = []
@@ -82,10 +91,13 @@ public final class EdgeHost: @unchecked Sendable {
         try ConfigValidator(classes: plugins.classes, profiles: profiles.profiles).resolve(config)
     }
 
-    /// [control] Validates `config`, creates every instance it needs, and
-    /// stages it for the next cycle boundary. If the cycle is running, waits
-    /// until it has been swapped in, then retires the old instances. On any
-    /// error nothing changes and the running config keeps running.
+    /// [control] Validates `config`, creates the instances it needs (keeping
+    /// the running ones that did not change), and stages it for the next
+    /// cycle boundary, where hot parameter changes are applied through
+    /// `configure`. If the cycle is running, waits until the swap; if not,
+    /// swaps at once. Then starts the new device workers and retires what the
+    /// new config no longer uses. On any error nothing changes and the
+    /// running config keeps running.
     ///
     /// Returns the generation number of the applied config.
     @discardableResult
@@ -98,59 +110,74 @@ public final class EdgeHost: @unchecked Sendable {
                 shared.withLock { $0.lastApplyError = "\(error)" }
                 throw error
             }
-            let prepared: PreparedConfig
-            do {
-                prepared = try PreparedConfig.build(resolved, generation: lastGeneration + 1, directory: directory, clock: clock,
-                                                    log: log, cycle: cycleState, plugins: plugins)
-            } catch {
-                shared.withLock { $0.lastApplyError = "\(error)" }
-                throw error
+            var recreate: Set<String> = []
+            // At most twice: a second time only when a plugin answered a hot
+            // change with "needs recreate", now with a new instance for it.
+            for _ in 0..<2 {
+                let prepared: PreparedConfig
+                do {
+                    prepared = try PreparedConfig.build(resolved, generation: lastGeneration + 1, running: shared.withLock { $0.running },
+                                                        recreate: recreate, directory: directory, clock: clock, log: log,
+                                                        cycle: cycleState, plugins: plugins)
+                } catch {
+                    shared.withLock { $0.lastApplyError = "\(error)" }
+                    throw error
+                }
+                lastGeneration += 1
+                let superseded = pending.withLock { slot -> PreparedConfig? in
+                    defer { slot = prepared }
+                    return slot
+                }
+                if let superseded { shared.withLock { $0.retired.append(superseded.created) } }
+                let outcome: ApplyOutcome
+                if running.load(ordering: .acquiring) {
+                    outcome = try waitForOutcome(prepared.generation, timeoutNs: timeoutNs)
+                } else {
+                    // No cycle is running, so this is a cycle boundary: swap now.
+                    runApplyPhase()
+                    outcome = shared.withLock { $0.outcomes.removeValue(forKey: prepared.generation) } ?? .applied
+                }
+                switch outcome {
+                case .applied:
+                    for (worker, groups) in prepared.retime { worker.retime(groups) }
+                    startWorkers(prepared.created.workers)
+                    retireOld()
+                    return prepared.generation
+                case .refused(let message, let ids):
+                    retireOld()
+                    if ids.isEmpty { throw HostError(.configureRefused, message) }
+                    recreate.formUnion(ids)
+                }
             }
-            lastGeneration += 1
-            let superseded = pending.withLock { slot -> PreparedConfig? in
-                defer { slot = prepared }
-                return slot
-            }
-            if let superseded { shared.withLock { $0.retired.append(superseded) } }
-            if running.load(ordering: .acquiring) {
-                try waitForGeneration(prepared.generation, timeoutNs: timeoutNs)
-                startWorkers(of: prepared)
-            }
-            retireOld()
-            return prepared.generation
+            throw HostError(.configureRefused, "the change could not be applied hot, nor with new instances")
         }
     }
 
-    private func waitForGeneration(_ generation: Int, timeoutNs: Int64) throws(HostError) {
+    private func waitForOutcome(_ generation: Int, timeoutNs: Int64) throws(HostError) -> ApplyOutcome {
         let real = SystemClock()
         let deadline = real.monotonicNs() + timeoutNs
-        while shared.withLock({ $0.appliedGeneration }) < generation {
+        while true {
+            if let outcome = shared.withLock({ $0.outcomes.removeValue(forKey: generation) }) { return outcome }
             if real.monotonicNs() > deadline {
                 throw HostError(.timeout, "the cycle did not take the new config within \(timeoutNs / 1_000_000) ms")
             }
-            real.sleep(untilNs: real.monotonicNs() + 1_000_000)
+            real.sleep(untilNs: real.monotonicNs() + 500_000)
         }
     }
 
-    private func startWorkers(of prepared: PreparedConfig) {
+    private func startWorkers(_ workers: [DeviceWorker]) {
         guard deviceIO == .threads else { return }
-        for worker in prepared.workers { worker.startThread() }
+        for worker in workers { worker.startThread() }
     }
 
     /// [control] Stops and destroys the instances of configs the cycle no
     /// longer runs.
     private func retireOld() {
-        let retired = shared.withLock { s -> [PreparedConfig] in
+        let retired = shared.withLock { s -> [Retirement] in
             defer { s.retired.removeAll() }
             return s.retired
         }
-        for old in retired {
-            for worker in old.workers {
-                if deviceIO == .threads { worker.stopThread() } else { worker.shutDown() }
-                worker.instance.destroy()
-            }
-            for slot in old.controllers { slot.instance.destroy() }
-        }
+        for r in retired { r.destroy(threads: deviceIO == .threads) }
     }
 
     // MARK: - Running
@@ -164,7 +191,7 @@ public final class EdgeHost: @unchecked Sendable {
         guard !running.exchange(true, ordering: .acquiringAndReleasing) else { return }
         // Take the staged config now, so its workers start with the cycle.
         runApplyPhase()
-        if let current = shared.withLock({ $0.running }) { startWorkers(of: current) }
+        if let current = shared.withLock({ $0.running }) { startWorkers(current.workers) }
         retireOld()
         cycleThread = OSThread(name: "core-cycle") { [self] in
             cycleState.bound.claim()
@@ -196,9 +223,9 @@ public final class EdgeHost: @unchecked Sendable {
             defer { s.running = nil }
             return s.running
         }
-        if let last { shared.withLock { $0.retired.append(last) } }
+        if let last { shared.withLock { $0.retired.append(Retirement(workers: last.workers, controllers: last.controllers)) } }
         if let staged = pending.withLock({ p -> PreparedConfig? in defer { p = nil }; return p }) {
-            shared.withLock { $0.retired.append(staged) }
+            shared.withLock { $0.retired.append(staged.created) }
         }
         engine = Engine()
         retireOld()
@@ -209,9 +236,46 @@ public final class EdgeHost: @unchecked Sendable {
 
     private func runApplyPhase() {
         guard let next = pending.withLock({ p -> PreparedConfig? in defer { p = nil }; return p }) else { return }
+
+        // Hot parameter changes first, all or nothing: if one plugin refuses,
+        // the ones already changed get their old parameters back and the
+        // running config stays as it was.
+        var changed: [PreparedConfig.Reconfiguration] = []
+        for r in next.reconfigure {
+            let outcome = r.slot.instance.configure(r.new)
+            if outcome == .applied {
+                changed.append(r)
+                continue
+            }
+            for done in changed.reversed() { _ = done.slot.instance.configure(done.old) }
+            let id = r.slot.config.config.id
+            let (message, recreate): (String, Set<String>) = switch outcome {
+            case .needsRecreate: ("controller \(id) cannot take the change hot", [id])
+            case .failed(let reason): ("\(r.slot.config.config.path) (controller \(id)): parameters refused: \(reason)", [])
+            case .applied: ("", [])
+            }
+            shared.withLock { s in
+                s.outcomes[next.generation] = .refused(message, recreate: recreate)
+                s.retired.append(next.created)
+                if recreate.isEmpty { s.lastApplyError = message }
+            }
+            log.emit(recreate.isEmpty ? .error : .info, "host", "config version \(next.resolved.config.version) not applied: \(message)")
+            return
+        }
+
         let previous = engine.current
         engine.current = next
         engine.controllers = next.controllers
+        for (slot, config) in zip(next.controllers, next.controllerConfigs) {
+            slot.config = config
+            slot.status.executionOrder = config.config.executionOrder
+        }
+        // What the previous config ran and this one does not is retired.
+        var retirement = Retirement()
+        if let previous {
+            retirement.workers = previous.workers.filter { old in !next.workers.contains { $0 === old } }
+            retirement.controllers = previous.controllers.filter { old in !next.controllers.contains { $0 === old } }
+        }
         // An alarm that is still configured keeps its state: a config change
         // must not raise it again or clear it silently.
         let wasActive = Set(engine.alarms.filter(\.active).map(\.rule.id))
@@ -227,7 +291,7 @@ public final class EdgeHost: @unchecked Sendable {
             for handle in worker.page.handles { engine.workerOf[Int(handle)] = worker }
             // Carry over the last values of a device that is being replaced, so
             // controllers do not see a gap while the new worker connects.
-            if let old = previous?.workers.first(where: { $0.device.id == worker.device.id }) {
+            if let old = retirement.workers.first(where: { $0.device.id == worker.device.id }) {
                 old.page.values.withLock { oldValues in
                     worker.page.values.withLock { newValues in
                         for (i, h) in worker.page.handles.enumerated() {
@@ -238,7 +302,8 @@ public final class EdgeHost: @unchecked Sendable {
             }
         }
         shared.withLock { s in
-            if let previous { s.retired.append(previous) }
+            if !retirement.isEmpty { s.retired.append(retirement) }
+            s.outcomes[next.generation] = .applied
             s.running = next
             s.appliedGeneration = next.generation
             s.lastApplyError = nil
@@ -246,7 +311,8 @@ public final class EdgeHost: @unchecked Sendable {
             s.statistics.periodNs = next.periodNs
             s.activeAlarms = stillActive
         }
-        log.emit(.info, "host", "applied config version \(next.resolved.config.version) (generation \(next.generation)): \(next.workers.count) devices, \(next.controllers.count) controllers")
+        let kept = next.workers.count - next.created.workers.count
+        log.emit(.info, "host", "applied config version \(next.resolved.config.version) (generation \(next.generation)): \(next.workers.count) devices (\(kept) kept running), \(next.controllers.count) controllers (\(next.reconfigure.count) reconfigured hot, \(next.created.controllers.count) new)")
     }
 
     /// Runs one cycle whose deadline was `deadlineNs` (default: now). The

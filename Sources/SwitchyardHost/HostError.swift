@@ -4,6 +4,8 @@ public struct HostError: Error, Sendable, CustomStringConvertible {
     public enum Code: String, Sendable {
         case invalidConfig = "invalid_config"
         case instanceCreation = "instance_creation"
+        /// A plugin refused a hot parameter change in `configure`.
+        case configureRefused = "configure_refused"
         case pluginLoad = "plugin_load"
         case io
         case notRunning = "not_running"

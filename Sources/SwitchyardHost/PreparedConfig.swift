@@ -2,46 +2,83 @@ import CSwitchyardPlugin
 import SwitchyardJSON
 import SwitchyardModel
 
-/// A config whose every instance has been created and configured, waiting
-/// for a cycle boundary. Building one is the whole transaction: if any step
-/// fails nothing has changed, and dropping it destroys what was created.
+/// A config ready to be swapped in at a cycle boundary: every instance it
+/// needs exists. Built against the running config, it reuses what did not
+/// change — a device whose profile, connection, parameters, poll groups and
+/// plugin are the same keeps its worker and never stops polling; a controller
+/// whose class, plugin and parameters are the same keeps its instance — and
+/// plans a hot `configure` for controllers whose only changes are to hot
+/// parameters. Everything else is created anew. If creating anything fails,
+/// nothing has changed and what was created is destroyed.
 final class PreparedConfig: @unchecked Sendable {
     // @unchecked: built on the control thread, handed over whole to the cycle
-    // thread through a Mutex, never touched by the control thread afterwards
-    // except to start and stop the workers, which are thread-safe.
+    // thread through a Mutex; afterwards the control thread only starts and
+    // stops workers (thread-safe) and reads the immutable members.
     let resolved: ResolvedConfig
     let generation: Int
+    /// In execution order; created here or reused from the running config.
     let controllers: [ControllerSlot]
     let workers: [DeviceWorker]
     let alarms: [AlarmSlot]
+    /// What this config created (destroyed if it is never swapped in).
+    let created: Retirement
+    /// Hot parameter changes, applied through `configure` at the swap.
+    let reconfigure: [Reconfiguration]
+    /// The settings each controller runs with in this config.
+    let controllerConfigs: [ResolvedConfig.Controller]
+    /// Kept workers whose poll intervals change (applied after the swap).
+    let retime: [(DeviceWorker, [ResolvedConfig.Device.PollGroup])]
+
+    struct Reconfiguration {
+        let slot: ControllerSlot
+        let old: JSONValue
+        let new: JSONValue
+    }
 
     var periodNs: Int64 { Int64(resolved.config.coreCycle.periodMs) * 1_000_000 }
     var supervisor: EdgeConfig.Supervisor { resolved.config.coreCycle.supervisor }
 
-    init(resolved: ResolvedConfig, generation: Int, controllers: [ControllerSlot], workers: [DeviceWorker], alarms: [AlarmSlot]) {
+    init(resolved: ResolvedConfig, generation: Int, controllers: [ControllerSlot], controllerConfigs: [ResolvedConfig.Controller],
+         workers: [DeviceWorker], alarms: [AlarmSlot], created: Retirement, reconfigure: [Reconfiguration],
+         retime: [(DeviceWorker, [ResolvedConfig.Device.PollGroup])]) {
+        self.retime = retime
         self.resolved = resolved
         self.generation = generation
         self.controllers = controllers
+        self.controllerConfigs = controllerConfigs
         self.workers = workers
         self.alarms = alarms
+        self.created = created
+        self.reconfigure = reconfigure
     }
 
-    /// [control] Creates every instance of `resolved`. Device channels are
-    /// registered first, so that controllers can resolve them in `create`.
-    static func build(_ resolved: ResolvedConfig, generation: Int, directory: ChannelDirectory, clock: any CycleClock,
-                      log: LogQueue, cycle: CycleState, plugins: PluginCatalog) throws(HostError) -> PreparedConfig {
+    /// [control] Builds `resolved` against `running`. Device channels are
+    /// registered first, so that new controllers can resolve them in `create`.
+    /// `recreate` names controllers that must get a new instance even if only
+    /// hot parameters changed (their plugin refused the hot change before).
+    static func build(_ resolved: ResolvedConfig, generation: Int, running: PreparedConfig?, recreate: Set<String> = [],
+                      directory: ChannelDirectory, clock: any CycleClock, log: LogQueue, cycle: CycleState,
+                      plugins: PluginCatalog) throws(HostError) -> PreparedConfig {
         var failures: [String] = []
         var workers: [DeviceWorker] = []
+        var created = Retirement()
+        var retime: [(DeviceWorker, [ResolvedConfig.Device.PollGroup])] = []
+        let runningWorkers = Dictionary((running?.workers ?? []).map { ($0.device.id, $0) }, uniquingKeysWith: { a, _ in a })
         for device in resolved.devices where device.config.enabled {
+            guard let plugin = plugins.plugin(forClass: device.profile.driver) else {
+                failures.append("\(device.config.path): driver class \(device.profile.driver) is not loaded")
+                continue
+            }
+            if let old = runningWorkers[device.id], old.instance.plugin === plugin, old.device.runsTheSame(as: device) {
+                workers.append(old)
+                if old.device.pollGroups != device.pollGroups { retime.append((old, device.pollGroups)) }
+                continue
+            }
             let handles = directory.register(device: device.id, profile: device.profile)
             let stale = staleWindows(device, handles: handles)
             let page = DevicePage(deviceId: device.id, handles: handles, staleAfterNs: stale)
             let context = InstanceContext(source: "device \(device.id)", deviceId: device.id, page: page, directory: directory,
                                           clock: clock, log: log, cycle: cycle)
-            guard let plugin = plugins.plugin(forClass: device.profile.driver) else {
-                failures.append("\(device.config.path): driver class \(device.profile.driver) is not loaded")
-                continue
-            }
             var config: [String: JSONValue] = [
                 "id": .string(device.id),
                 "device_id": .string(device.id),
@@ -52,33 +89,67 @@ final class PreparedConfig: @unchecked Sendable {
             if let connection = device.config.connection { config["connection"] = connection }
             do {
                 let instance = try PluginInstance.create(plugin: plugin, className: device.profile.driver, config: .object(config), context: context)
-                workers.append(DeviceWorker(device: device, instance: instance, page: page, clock: clock, log: log))
+                let worker = DeviceWorker(device: device, instance: instance, page: page, clock: clock, log: log)
+                workers.append(worker)
+                created.workers.append(worker)
             } catch {
                 failures.append("\(device.config.path) (device \(device.id)): \(error.message)")
             }
         }
 
         var controllers: [ControllerSlot] = []
+        var configs: [ResolvedConfig.Controller] = []
+        var reconfigure: [Reconfiguration] = []
         let byId = Dictionary(uniqueKeysWithValues: resolved.controllers.map { ($0.config.id, $0) })
+        var runningSlots: [String: (slot: ControllerSlot, config: ResolvedConfig.Controller)] = [:]
+        if let running {
+            for (slot, config) in zip(running.controllers, running.controllerConfigs) { runningSlots[config.config.id] = (slot, config) }
+        }
         for planned in resolved.config.executionPlan {
             guard let controller = byId[planned.id], let plugin = plugins.plugin(forClass: controller.config.className) else { continue }
+            if let old = runningSlots[controller.config.id], old.slot.instance.plugin === plugin,
+               old.config.config.className == controller.config.className {
+                let changed = changedKeys(old.config.parameters, controller.parameters)
+                if changed.isEmpty {
+                    controllers.append(old.slot)
+                    configs.append(controller)
+                    continue
+                }
+                if !recreate.contains(controller.config.id), changed.isSubset(of: controller.plugin.entry.parameters.hotParameters) {
+                    controllers.append(old.slot)
+                    configs.append(controller)
+                    reconfigure.append(Reconfiguration(slot: old.slot, old: old.config.parameters, new: controller.parameters))
+                    continue
+                }
+            }
             let context = InstanceContext(source: "controller \(controller.config.id)", deviceId: nil, page: nil, directory: directory,
                                           clock: clock, log: log, cycle: cycle)
             let config: JSONValue = ["id": .string(controller.config.id), "parameters": controller.parameters]
             do {
                 let instance = try PluginInstance.create(plugin: plugin, className: controller.config.className, config: config, context: context)
-                controllers.append(ControllerSlot(config: controller, instance: instance))
+                let slot = ControllerSlot(config: controller, instance: instance)
+                controllers.append(slot)
+                configs.append(controller)
+                created.controllers.append(slot)
             } catch {
                 failures.append("\(controller.config.path) (controller \(controller.config.id)): \(error.message)")
             }
         }
 
         guard failures.isEmpty else {
-            // Dropping the created instances destroys them.
+            created.destroy(threads: false)
             throw HostError(.instanceCreation, failures.joined(separator: "\n"))
         }
         let alarms = resolved.config.alarms.map { AlarmSlot(rule: $0, handle: directory.handle(for: $0.channel)) }
-        return PreparedConfig(resolved: resolved, generation: generation, controllers: controllers, workers: workers, alarms: alarms)
+        return PreparedConfig(resolved: resolved, generation: generation, controllers: controllers, controllerConfigs: configs,
+                              workers: workers, alarms: alarms, created: created, reconfigure: reconfigure, retime: retime)
+    }
+
+    /// The parameter names whose values differ.
+    static func changedKeys(_ a: JSONValue, _ b: JSONValue) -> Set<String> {
+        let x = a.objectValue ?? [:]
+        let y = b.objectValue ?? [:]
+        return Set(x.keys).union(y.keys).filter { x[$0] != y[$0] }
     }
 
     /// A value is stale after three of its poll intervals without a fresh one.
@@ -91,5 +162,37 @@ final class PreparedConfig: @unchecked Sendable {
             if let group { return group.intervalMs.map { Int64($0) * 3_000_000 } }
             return longest.map { Int64($0) * 3_000_000 }
         }
+    }
+}
+
+/// Instances that are no longer needed: stopped and destroyed by the control
+/// thread once the cycle has let go of them.
+struct Retirement: @unchecked Sendable {
+    // @unchecked: a retirement changes hands once, from the thread that
+    // stopped using the instances to the control thread that destroys them.
+    var workers: [DeviceWorker] = []
+    var controllers: [ControllerSlot] = []
+
+    var isEmpty: Bool { workers.isEmpty && controllers.isEmpty }
+
+    /// Stops the workers (joining their threads if they run) and destroys
+    /// every instance.
+    func destroy(threads: Bool) {
+        for worker in workers {
+            if threads { worker.stopThread() } else { worker.shutDown() }
+            worker.instance.destroy()
+        }
+        for slot in controllers { slot.instance.destroy() }
+    }
+}
+
+extension ResolvedConfig.Device {
+    /// True when a worker running `self` can keep running for `other`: the
+    /// same profile document, connection, parameters and poll groups (their
+    /// intervals may differ: a worker takes new intervals without a restart).
+    func runsTheSame(as other: ResolvedConfig.Device) -> Bool {
+        profile.document == other.profile.document && profile.driver == other.profile.driver
+            && config.connection == other.config.connection && parameters == other.parameters
+            && pollGroups.map { [$0.name] + $0.channels } == other.pollGroups.map { [$0.name] + $0.channels }
     }
 }

@@ -50,7 +50,7 @@ struct Program {
         for line in lines {
             #expect(line.contains(" W") && line.contains("battery") && line.contains("SoC") && line.contains("cycle"))
         }
-        #expect(r.stderr.contains("applied config version 1 (generation 1): 4 devices, 2 controllers"))
+        #expect(r.stderr.contains("applied config version 1 (generation 1): 4 devices (0 kept running), 2 controllers (0 reconfigured hot, 2 new)"))
         #expect(r.stderr.contains("stopped after"))
     }
 

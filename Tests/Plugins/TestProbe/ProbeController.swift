@@ -18,10 +18,11 @@ final class ProbeController: Controller {
         .string("output", "Channel to write gain to (empty: none)", default: "", hot: false),
         .string("counter_output", "Channel to write the cycle count to (empty: none)", default: "", hot: false),
         .number("gain", "Value written to output", default: 1, hot: true),
-        .string("mode", "ok, fail (every cycle), fail_first (the first fail_cycles cycles), refuse_create, crash, noop (return at once: for measuring the call itself)",
-                oneOf: ["ok", "fail", "fail_first", "refuse_create", "crash", "noop"], default: "ok", hot: true),
+        .string("mode", "ok, fail (every cycle), fail_first (the first fail_cycles cycles), refuse_create, refuse_configure (refuse any hot change), crash, noop (return at once: for measuring the call itself)",
+                oneOf: ["ok", "fail", "fail_first", "refuse_create", "refuse_configure", "crash", "noop"], default: "ok", hot: true),
         .integer("fail_cycles", "Cycles to fail in mode fail_first", min: 0, default: 0, hot: true),
         .string("label", "A parameter that is not hot", default: ""),
+        .number("recreate_above", "configure answers needs-recreate when gain exceeds this", default: 1e9, hot: true),
     ]
 
     let host: HostContext
@@ -49,6 +50,8 @@ final class ProbeController: Controller {
     }
 
     func configure(_ p: Parameters) throws -> Reconfiguration {
+        if try p.string("mode") == "refuse_configure" { throw PluginError.invalid("refusing the change as asked (mode refuse_configure)") }
+        if try p.double("gain") > p.double("recreate_above") { return .needsRecreate }
         if try p.string("label") != label || p["output"] != .string(output?.address ?? "") || p["counter_output"] != .string(counterOutput?.address ?? "") {
             return .needsRecreate
         }
