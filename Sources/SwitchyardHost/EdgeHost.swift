@@ -23,8 +23,11 @@ public enum DeviceIOMode: Sendable {
 public final class EdgeHost: @unchecked Sendable {
     // @unchecked: mutable state is either behind a Mutex, or owned by the
     // cycle thread (`engine`), which CycleBound checks in debug builds.
-    public let plugins: PluginCatalog
-    public private(set) var profiles: ProfileCatalog
+    private let catalogs: Mutex<(plugins: PluginCatalog, profiles: ProfileCatalog)>
+    /// The plugins the running config was built from.
+    public var plugins: PluginCatalog { catalogs.withLock { $0.plugins } }
+    /// The profiles the running config was built from.
+    public var profiles: ProfileCatalog { catalogs.withLock { $0.profiles } }
     public let clock: any CycleClock
     public let deviceIO: DeviceIOMode
     public let log: LogQueue
@@ -73,8 +76,7 @@ public final class EdgeHost: @unchecked Sendable {
 
     public init(plugins: PluginCatalog, profiles: ProfileCatalog, clock: any CycleClock = SystemClock(),
                 deviceIO: DeviceIOMode = .threads, logger: Logger = Logger(label: "switchyard.edge")) {
-        self.plugins = plugins
-        self.profiles = profiles
+        self.catalogs = Mutex((plugins, profiles))
         self.clock = clock
         self.deviceIO = deviceIO
         self.log = LogQueue(logger: logger)
@@ -86,9 +88,22 @@ public final class EdgeHost: @unchecked Sendable {
         cycleContext.deallocate()
     }
 
-    /// Checks a config against the loaded plugins and profiles.
-    public func validate(_ config: EdgeConfig) throws(ValidationError) -> ResolvedConfig {
-        try ConfigValidator(classes: plugins.classes, profiles: profiles.profiles).resolve(config)
+    /// Checks a config against the loaded plugins and profiles (or the given ones).
+    public func validate(_ config: EdgeConfig, plugins: PluginCatalog? = nil, profiles: ProfileCatalog? = nil) throws(ValidationError) -> ResolvedConfig {
+        let current = catalogs.withLock { $0 }
+        return try ConfigValidator(classes: (plugins ?? current.plugins).classes, profiles: (profiles ?? current.profiles).profiles).resolve(config)
+    }
+
+    /// [control] Loads the plugin and profile folders again and applies
+    /// `config` with them: new plugin versions and edited profiles take
+    /// effect at one cycle boundary, or not at all. Changed plugin files are
+    /// mapped from versioned copies under `pluginCacheDirectory`.
+    @discardableResult
+    public func reload(_ config: EdgeConfig, pluginCacheDirectory: String) throws -> Int {
+        let current = catalogs.withLock { $0 }
+        let plugins = current.plugins.reload(cacheDirectory: pluginCacheDirectory)
+        let profiles = ProfileCatalog.load(directories: current.profiles.directories)
+        return try apply(config, plugins: plugins, profiles: profiles)
     }
 
     /// [control] Validates `config`, creates the instances it needs (keeping
@@ -100,12 +115,18 @@ public final class EdgeHost: @unchecked Sendable {
     /// running config keeps running.
     ///
     /// Returns the generation number of the applied config.
+    ///
+    /// With `plugins` or `profiles`, the config is built from those catalogs,
+    /// which replace the host's only if the apply succeeds.
     @discardableResult
-    public func apply(_ config: EdgeConfig, timeoutNs: Int64 = 10_000_000_000) throws -> Int {
+    public func apply(_ config: EdgeConfig, plugins newPlugins: PluginCatalog? = nil, profiles newProfiles: ProfileCatalog? = nil,
+                      timeoutNs: Int64 = 10_000_000_000) throws -> Int {
         try applyLock.withLock { lastGeneration in
+            let plugins = newPlugins ?? self.plugins
+            let profiles = newProfiles ?? self.profiles
             let resolved: ResolvedConfig
             do {
-                resolved = try validate(config)
+                resolved = try validate(config, plugins: plugins, profiles: profiles)
             } catch {
                 shared.withLock { $0.lastApplyError = "\(error)" }
                 throw error
@@ -139,6 +160,7 @@ public final class EdgeHost: @unchecked Sendable {
                 }
                 switch outcome {
                 case .applied:
+                    catalogs.withLock { $0 = (plugins, profiles) }
                     for (worker, groups) in prepared.retime { worker.retime(groups) }
                     startWorkers(prepared.created.workers)
                     retireOld()

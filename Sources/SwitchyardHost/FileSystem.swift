@@ -37,6 +37,34 @@ public enum FileSystem {
         guard fwrite(bytes, 1, bytes.count, f) == bytes.count else { throw Failure(path: path, reason: "write error") }
     }
 
+    /// Copies a file (creating the destination's folder), keeping it executable.
+    public static func copy(_ source: String, to destination: String) throws(Failure) {
+        makeDirectories(dirname(destination))
+        guard let input = fopen(source, "rb") else { throw Failure(path: source, reason: String(cString: strerror(errno))) }
+        defer { fclose(input) }
+        let temporary = destination + ".part"
+        guard let output = fopen(temporary, "wb") else { throw Failure(path: temporary, reason: String(cString: strerror(errno))) }
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = fread(&chunk, 1, chunk.count, input)
+            if n > 0 && fwrite(chunk, 1, n, output) != n {
+                fclose(output)
+                throw Failure(path: temporary, reason: "write error")
+            }
+            if n < chunk.count { break }
+        }
+        fclose(output)
+        chmod(temporary, 0o755)
+        guard rename(temporary, destination) == 0 else { throw Failure(path: destination, reason: String(cString: strerror(errno))) }
+    }
+
+    /// `mkdir -p`.
+    public static func makeDirectories(_ path: String) {
+        guard !path.isEmpty, !isDirectory(path) else { return }
+        makeDirectories(dirname(path))
+        mkdir(path, 0o755)
+    }
+
     public static func isDirectory(_ path: String) -> Bool {
         var st = stat()
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR

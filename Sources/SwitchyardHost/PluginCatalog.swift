@@ -3,48 +3,119 @@ import SwitchyardModel
 /// The plugins a host has loaded, indexed by class. Loading never stops at a
 /// broken plugin: it is left out and its error kept for `errors`, so one bad
 /// library cannot take the host down.
+///
+/// Several versions of one plugin may sit in the folders: the highest version
+/// is active and the others are `superseded`. Two files with the same id and
+/// version, or two plugins providing one class, are refused.
 public struct PluginCatalog: Sendable {
     public private(set) var plugins: [LoadedPlugin] = []
+    public private(set) var superseded: [LoadedPlugin] = []
     public private(set) var errors: [PluginLoadError] = []
     private var byClass: [String: (plugin: LoadedPlugin, entry: PluginManifest.ClassEntry)] = [:]
+    /// The folders and files this catalog was loaded from, for `reload`.
+    public private(set) var directories: [String] = []
+    public private(set) var files: [String] = []
 
     public init() {}
 
     /// Loads every `*.so` in `directories` (not recursive) and every file in `files`.
     public static func load(directories: [String], files: [String] = []) -> PluginCatalog {
         var catalog = PluginCatalog()
-        for directory in directories {
-            for path in FileSystem.files(in: directory, suffix: ".so", recursive: false) {
-                catalog.add(path: path)
-            }
-        }
-        for path in files { catalog.add(path: path) }
+        catalog.directories = directories
+        catalog.files = files
+        for path in catalog.candidatePaths() { catalog.add(path: path) }
         return catalog
+    }
+
+    /// Loads the same folders again. A file unchanged since `self` loaded it
+    /// keeps its `LoadedPlugin` (so its instances keep running); a new or
+    /// changed file is first copied to a versioned path under
+    /// `cacheDirectory` and mapped from there, beside the old image, which
+    /// stays mapped for the instances still using it.
+    public func reload(cacheDirectory: String) -> PluginCatalog {
+        var catalog = PluginCatalog()
+        catalog.directories = directories
+        catalog.files = files
+        let known = plugins + superseded
+        for path in catalog.candidatePaths() {
+            let fingerprint = FileFingerprint(path: path)
+            if let same = known.first(where: { $0.path == path && $0.fingerprint != nil && $0.fingerprint == fingerprint }) {
+                catalog.insert(same)
+                continue
+            }
+            guard let fingerprint else {
+                catalog.errors.append(PluginLoadError(file: path, reason: .missingFile))
+                continue
+            }
+            let name = FileSystem.basename(path)
+            let stem = name.hasSuffix(".so") ? String(name.dropLast(3)) : name
+            let copy = "\(cacheDirectory)/\(stem)-\(fingerprint.inode)-\(fingerprint.modifiedNs).so"
+            do {
+                if !FileSystem.exists(copy) { try FileSystem.copy(path, to: copy) }
+            } catch {
+                catalog.errors.append(PluginLoadError(file: path, reason: .missingFile, detail: "could not copy to \(copy): \(error.reason)"))
+                continue
+            }
+            catalog.add(path: path, mapping: copy, fingerprint: fingerprint)
+        }
+        return catalog
+    }
+
+    private func candidatePaths() -> [String] {
+        directories.flatMap { FileSystem.files(in: $0, suffix: ".so", recursive: false) } + files
     }
 
     /// Loads one library; on failure records the error and returns nil.
     @discardableResult
     public mutating func add(path: String) -> LoadedPlugin? {
+        add(path: path, mapping: path, fingerprint: FileFingerprint(path: path))
+    }
+
+    @discardableResult
+    mutating func add(path: String, mapping: String, fingerprint: FileFingerprint?) -> LoadedPlugin? {
         do {
-            let plugin = try LoadedPlugin.load(path)
-            try register(plugin)
-            return plugin
+            let plugin = try LoadedPlugin.load(path, mapping: mapping)
+            plugin.fingerprint = fingerprint
+            return insert(plugin) ? plugin : nil
         } catch {
             errors.append(error)
             return nil
         }
     }
 
+    /// Adds a loaded plugin, or records why it cannot be added.
+    @discardableResult
+    mutating func insert(_ plugin: LoadedPlugin) -> Bool {
+        do {
+            try register(plugin)
+            return true
+        } catch {
+            errors.append(error)
+            return false
+        }
+    }
+
     mutating func register(_ plugin: LoadedPlugin) throws(PluginLoadError) {
-        if let other = plugins.first(where: { $0.id == plugin.id }) {
+        let other = plugins.first { $0.id == plugin.id }
+        if let other, other.version == plugin.version {
             throw PluginLoadError(file: plugin.path, reason: .duplicatePluginId, field: "plugin_id",
                                   found: "\"\(plugin.id)\" \(plugin.version), already loaded from \(other.path) (\(other.version))")
         }
+        // Two versions of one plugin: the higher one is active.
+        if let other, !LoadedPlugin.versionPrecedes(other.version, plugin.version) {
+            superseded.append(plugin)
+            return
+        }
         for entry in plugin.manifest.classes {
-            if let other = byClass[entry.name] {
+            if let owner = byClass[entry.name], owner.plugin !== other {
                 throw PluginLoadError(file: plugin.path, reason: .duplicateClass, field: "classes",
-                                      found: "class \"\(entry.name)\", already provided by \(other.plugin.id) from \(other.plugin.path)")
+                                      found: "class \"\(entry.name)\", already provided by \(owner.plugin.id) from \(owner.plugin.path)")
             }
+        }
+        if let other {
+            superseded.append(other)
+            plugins.removeAll { $0 === other }
+            for entry in other.manifest.classes { byClass[entry.name] = nil }
         }
         plugins.append(plugin)
         for entry in plugin.manifest.classes { byClass[entry.name] = (plugin, entry) }

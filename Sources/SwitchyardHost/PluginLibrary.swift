@@ -10,7 +10,13 @@ import Glibc
 public final class LoadedPlugin: @unchecked Sendable {
     // @unchecked: all stored properties are immutable; the descriptor is
     // owned by the plugin image, which is never unmapped (RTLD_NODELETE).
+    /// The file the plugin was found as.
     public let path: String
+    /// The file actually mapped: `path`, or a versioned copy of it when the
+    /// file changed after a first load (see `PluginCatalog.reload`).
+    public internal(set) var loadedFrom: String
+    /// Identity of the file when it was loaded, to notice a replaced file.
+    public internal(set) var fingerprint: FileFingerprint?
     public let id: String
     public let version: String
     public let kind: PluginKind
@@ -20,8 +26,9 @@ public final class LoadedPlugin: @unchecked Sendable {
     let descriptor: UnsafePointer<sy_plugin_descriptor>
 
     init(path: String, id: String, version: String, kind: PluginKind, abiMajor: UInt32, abiMinor: UInt32,
-         manifest: PluginManifest, descriptor: UnsafePointer<sy_plugin_descriptor>) {
+         manifest: PluginManifest, descriptor: UnsafePointer<sy_plugin_descriptor>, loadedFrom: String? = nil) {
         self.path = path
+        self.loadedFrom = loadedFrom ?? path
         self.id = id
         self.version = version
         self.kind = kind
@@ -43,6 +50,20 @@ public final class LoadedPlugin: @unchecked Sendable {
     /// before its ABI version has been checked, except the entry function
     /// itself, which must only return its static descriptor.
     public static func load(_ path: String) throws(PluginLoadError) -> LoadedPlugin {
+        try load(path, mapping: path)
+    }
+
+    /// Loads `mapping` (a copy of `path`), reporting errors against `path`.
+    static func load(_ path: String, mapping: String) throws(PluginLoadError) -> LoadedPlugin {
+        let plugin = try loadFile(mapping)
+        if mapping != path {
+            return LoadedPlugin(path: path, id: plugin.id, version: plugin.version, kind: plugin.kind, abiMajor: plugin.abiMajor,
+                                abiMinor: plugin.abiMinor, manifest: plugin.manifest, descriptor: plugin.descriptor, loadedFrom: mapping)
+        }
+        return plugin
+    }
+
+    private static func loadFile(_ path: String) throws(PluginLoadError) -> LoadedPlugin {
         var st = stat()
         guard stat(path, &st) == 0 else {
             throw PluginLoadError(file: path, reason: .missingFile, detail: String(cString: strerror(errno)))
@@ -161,9 +182,39 @@ public final class LoadedPlugin: @unchecked Sendable {
         id.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)) }
     }
 
+    /// Numeric comparison of semantic versions (pre-release tags sort first).
+    static func versionPrecedes(_ a: String, _ b: String) -> Bool {
+        func parts(_ v: String) -> ([Int], Bool) {
+            let split = v.split(separator: "-", maxSplits: 1)
+            return (split[0].split(separator: ".").map { Int($0) ?? 0 }, split.count > 1)
+        }
+        let (x, xPre) = parts(a)
+        let (y, yPre) = parts(b)
+        if x != y { return x.lexicographicallyPrecedes(y) }
+        return xPre && !yPre
+    }
+
     static func isSemanticVersion(_ v: String) -> Bool {
         let core = v.split(separator: "-", maxSplits: 1).first.map(String.init) ?? ""
         let parts = core.split(separator: ".", omittingEmptySubsequences: false)
         return parts.count == 3 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
+    }
+}
+
+/// What identifies the contents of a file without reading it: a replaced or
+/// rewritten plugin library gets a new fingerprint.
+public struct FileFingerprint: Sendable, Hashable {
+    public var device: UInt64
+    public var inode: UInt64
+    public var size: Int64
+    public var modifiedNs: Int64
+
+    public init?(path: String) {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
+        size = Int64(st.st_size)
+        modifiedNs = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
     }
 }

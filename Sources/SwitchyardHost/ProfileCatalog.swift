@@ -5,6 +5,8 @@ import SwitchyardModel
 public struct ProfileCatalog: Sendable {
     public private(set) var profiles: [String: DeviceProfile] = [:]
     public private(set) var errors: [ValidationError] = []
+    /// The folders this catalog was loaded from, for reloading.
+    public private(set) var directories: [String] = []
 
     public init() {}
 
@@ -12,6 +14,7 @@ public struct ProfileCatalog: Sendable {
     /// manifests (`pack.json`) and JSON Schemas (`*.schema.json`).
     public static func load(directories: [String]) -> ProfileCatalog {
         var catalog = ProfileCatalog()
+        catalog.directories = directories
         for directory in directories {
             for path in FileSystem.files(in: directory, suffix: ".json", recursive: true) {
                 let name = FileSystem.basename(path)
