@@ -35,6 +35,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
     ],
     targets: [
         // The ABI: one C header, shared by host and plugins.
@@ -53,10 +55,19 @@ let package = Package(
             ],
             exclude: ["README.md"]
         ),
+        // The edge as a service: status port, metrics, reload, file watching.
+        .target(
+            name: "SwitchyardEdgeService",
+            dependencies: [
+                "SwitchyardHost",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Thin executables: argument parsing only.
         .executableTarget(
             name: "switchyard-edge",
-            dependencies: ["SwitchyardHost", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SwitchyardEdgeService", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "switchyard",
@@ -87,6 +98,7 @@ let package = Package(
         .testTarget(name: "SwitchyardModelTests", dependencies: ["SwitchyardModel"]),
         .testTarget(name: "SwitchyardHostTests", dependencies: ["SwitchyardHost", "SwitchyardTestSupport"]),
         .testTarget(name: "PluginTests", dependencies: ["SwitchyardHost", "SwitchyardTestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["SwitchyardHost", "SwitchyardTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["SwitchyardHost", "SwitchyardEdgeService", "SwitchyardTestSupport"]),
+        .testTarget(name: "SwitchyardEdgeServiceTests", dependencies: ["SwitchyardEdgeService", "SwitchyardTestSupport"]),
     ]
 )

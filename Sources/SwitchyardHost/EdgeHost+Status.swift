@@ -21,6 +21,8 @@ public struct PluginSummary: Sendable, Hashable {
     public var version: String
     public var kind: PluginKind
     public var path: String
+    /// The file mapped: `path`, or a versioned copy after a swap.
+    public var loadedFrom: String
     public var classes: [String]
 }
 
@@ -40,7 +42,7 @@ extension EdgeHost {
             recentAlarmEvents: s.alarmEvents,
             lastApplyError: s.lastApplyError,
             plugins: plugins.plugins.map {
-                PluginSummary(id: $0.id, version: $0.version, kind: $0.kind, path: $0.path, classes: $0.manifest.classes.map(\.name))
+                PluginSummary(id: $0.id, version: $0.version, kind: $0.kind, path: $0.path, loadedFrom: $0.loadedFrom, classes: $0.manifest.classes.map(\.name))
             })
     }
 

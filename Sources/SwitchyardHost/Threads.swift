@@ -5,12 +5,12 @@ import Glibc
 /// A plain OS thread. The cycle and each device worker get their own, so that
 /// a blocked device never holds up the cycle and the cycle never waits on the
 /// Swift concurrency pool.
-final class OSThread: @unchecked Sendable {
+public final class OSThread: @unchecked Sendable {
     // @unchecked: `thread` is written once in `init` before anyone can see
     // the object and only read (joined) afterwards.
     private var thread = pthread_t()
 
-    init(name: String, _ body: @escaping @Sendable () -> Void) {
+    public init(name: String, _ body: @escaping @Sendable () -> Void) {
         let box = Unmanaged.passRetained(Box(name: name, body: body)).toOpaque()
         let rc = pthread_create(&thread, nil, { raw in
             let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
@@ -20,8 +20,13 @@ final class OSThread: @unchecked Sendable {
         precondition(rc == 0, "pthread_create failed: \(rc)")
     }
 
-    func join() {
+    public func join() {
         pthread_join(thread, nil)
+    }
+
+    /// Starts a thread nobody joins.
+    public static func detach(name: String, _ body: @escaping @Sendable () -> Void) {
+        pthread_detach(OSThread(name: name, body).thread)
     }
 
     private final class Box {

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Logging
 import Synchronization
+import SwitchyardEdgeService
 import SwitchyardHost
+import SwitchyardJSON
 import SwitchyardModel
 
 #if canImport(Glibc)
@@ -9,11 +11,11 @@ import Glibc
 #endif
 
 @main
-struct Edge: ParsableCommand {
+struct Edge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchyard-edge",
         abstract: "The Switchyard edge runtime: loads plugins, runs the core cycle.",
-        subcommands: [Run.self, Check.self, ExampleConfig.self],
+        subcommands: [Run.self, Check.self, Reload.self, Status.self, ExampleConfig.self],
         defaultSubcommand: Run.self)
 }
 
@@ -27,26 +29,47 @@ struct Locations: ParsableArguments {
     var setup: EdgeSetup { EdgeSetup(pluginDirectories: plugins, profileDirectories: profiles) }
 }
 
+struct StatusPort: ParsableArguments {
+    @Option(help: "Local HTTP status port on 127.0.0.1 (0: none).")
+    var statusPort: Int = 8787
+}
+
 let stopRequested = Atomic<Bool>(false)
+let reloadSignalled = Atomic<Bool>(false)
 
-struct Run: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run a site. Without --config, runs the embedded simulated demo site.")
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a site. Without --config, runs the embedded simulated demo site.",
+        discussion: """
+        The config file and the profile and plugin folders are watched: a change is applied \
+        at a cycle boundary, or refused with its reason while the running config keeps running. \
+        SIGHUP, `switchyard-edge reload` and POST /reload reload at once.
+        """)
 
-    @Option(help: "The config document to run.")
+    @Option(help: "The config document to run (watched for changes).")
     var config: String?
 
     @OptionGroup var locations: Locations
+    @OptionGroup var port: StatusPort
+
+    @Option(help: "Folder for the edge's own files: pid file, versioned copies of updated plugins.")
+    var data: String = "data"
+
+    @Flag(help: "Do not watch the config file and the profile and plugin folders.")
+    var noWatch = false
 
     @Flag(help: "Do not print the once-a-second status line.")
     var quiet = false
 
-    @Option(help: "Stop after this many seconds (default: run until Ctrl-C).")
+    @Option(help: "Stop after this many seconds (default: run until Ctrl-C or SIGTERM).")
     var duration: Double?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
-    func run() throws {
+    func run() async throws {
+        // Before any thread starts, so that every thread inherits the mask.
+        unblockSignals()
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -56,8 +79,6 @@ struct Run: ParsableCommand {
         var logger = Logger(label: "switchyard.edge")
         logger.logLevel = level
 
-        // Before any thread starts, so that every thread inherits the mask.
-        unblockStopSignals()
         let (plugins, profiles) = try locations.setup.load()
         for error in plugins.errors { logger.warning("plugin refused: \(error)") }
         for error in profiles.errors { logger.warning("profile refused: \(error)") }
@@ -71,9 +92,22 @@ struct Run: ParsableCommand {
             throw ValidationExit(message: "config \(config ?? "(embedded demo site)") was not applied:\n\(error)")
         }
         try host.start()
+        FileSystem.makeDirectories(data)
+        let pidFile = data + "/switchyard-edge.pid"
+        try? FileSystem.writeText("\(getpid())\n", to: pidFile)
+        defer { unlink(pidFile) }
         logger.info("running \(document.edgeId) version \(document.version): period \(document.coreCycle.periodMs) ms, \(plugins.plugins.count) plugins loaded")
 
-        installStopHandlers()
+        let service = EdgeService(host: host, source: config.map { .file($0) } ?? .embedded(document), initial: document,
+                                  pluginCacheDirectory: data + "/plugin-versions", logger: logger)
+        let watcher = noWatch ? nil : FileWatcher(paths: service.watchedPaths)
+        installSignalHandlers()
+        var server: StatusServer.Running?
+        if port.statusPort > 0 {
+            server = StatusServer.start(service, port: port.statusPort, logger: logger)
+            logger.info("status on http://127.0.0.1:\(port.statusPort)/status and /metrics")
+        }
+
         let clock = SystemClock()
         let started = clock.monotonicNs()
         var nextLine = started + 1_000_000_000
@@ -81,14 +115,18 @@ struct Run: ParsableCommand {
         while !stopRequested.load(ordering: .relaxed) {
             let now = clock.monotonicNs()
             if let duration, Double(now - started) / 1e9 >= duration { break }
+            if reloadSignalled.exchange(false, ordering: .relaxed) { service.reload(reason: "SIGHUP") }
+            if watcher?.takeChange() == true { service.reload(reason: "file change") }
             host.log.flush()
             if now >= nextLine {
                 if !quiet { print(line.render(host)) }
                 fflush(nil)
                 nextLine += 1_000_000_000
             }
-            clock.sleep(untilNs: now + 100_000_000)
+            try? await Task.sleep(for: .milliseconds(100))
         }
+        watcher?.stop()
+        await server?.stop()
         host.stop()
         let s = host.status().statistics
         logger.info("stopped after \(s.cycles) cycles: \(s.overruns) overruns, \(s.missedCycles) missed, work p99 \(s.work.percentile(0.99) / 1000) µs")
@@ -117,6 +155,38 @@ struct Check: ParsableCommand {
     }
 }
 
+struct Reload: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make a running edge reload its config file, profiles and plugins, and print the outcome.")
+
+    @OptionGroup var port: StatusPort
+
+    func run() throws {
+        let (code, body) = try LocalClient.request("POST", "/reload", port: port.statusPort, timeoutSeconds: 30)
+        print(body, terminator: "")
+        if code != 200 { throw ExitCode(1) }
+    }
+}
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show what a running edge is doing.")
+
+    @OptionGroup var port: StatusPort
+
+    @Flag(help: "Print the whole status document as JSON.")
+    var json = false
+
+    func run() throws {
+        let (code, body) = try LocalClient.request("GET", "/status", port: port.statusPort)
+        guard code == 200, let doc = try? JSONValue(parsing: body) else { throw ValidationExit(message: "unexpected answer (\(code)): \(body)") }
+        if json {
+            print(body, terminator: "")
+            return
+        }
+        print(EdgeStatusText.render(doc))
+    }
+}
+
 struct ExampleConfig: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "example-config", abstract: "Print the embedded demo site config.")
 
@@ -125,19 +195,19 @@ struct ExampleConfig: ParsableCommand {
     }
 }
 
-/// A parent may start us with SIGINT and SIGTERM blocked (a thread of a test
-/// runner, some supervisors); a service must still stop on them.
-func unblockStopSignals() {
+/// A parent may start us with signals blocked (a thread of a test runner,
+/// some supervisors); a service must still stop and reload on them.
+func unblockSignals() {
     var set = sigset_t()
     sigemptyset(&set)
-    sigaddset(&set, SIGINT)
-    sigaddset(&set, SIGTERM)
+    for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&set, s) }
     pthread_sigmask(SIG_UNBLOCK, &set, nil)
 }
 
-func installStopHandlers() {
+func installSignalHandlers() {
     signal(SIGINT) { _ in stopRequested.store(true, ordering: .relaxed) }
     signal(SIGTERM) { _ in stopRequested.store(true, ordering: .relaxed) }
+    signal(SIGHUP) { _ in reloadSignalled.store(true, ordering: .relaxed) }
 }
 
 /// A refused input: the message on stderr, exit status 1.
@@ -145,4 +215,3 @@ struct ValidationExit: Error, CustomStringConvertible {
     let message: String
     var description: String { message }
 }
-

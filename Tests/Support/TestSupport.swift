@@ -141,6 +141,7 @@ public enum CFixture {
 
     public struct FixtureError: Error, CustomStringConvertible {
         public let message: String
+        public init(message: String) { self.message = message }
         public var description: String { message }
     }
 }

@@ -1,0 +1,92 @@
+import Logging
+import Synchronization
+import SwitchyardHost
+import SwitchyardJSON
+import SwitchyardModel
+
+/// The edge as a long-running service around an `EdgeHost`: where its config
+/// comes from, reloading it (on SIGHUP, on a change to the config file or the
+/// profile and plugin folders, on `POST /reload`), and the applies a local
+/// client or the sync agent asks for. Every change goes through
+/// `EdgeHost.apply`, so it lands at one cycle boundary or not at all.
+public final class EdgeService: Sendable {
+    public enum ConfigSource: Sendable {
+        case file(String)
+        case embedded(EdgeConfig)
+    }
+
+    public let host: EdgeHost
+    public let source: ConfigSource
+    public let pluginCacheDirectory: String
+    private let logger: Logger
+    private let reloadRequested = Atomic<Bool>(false)
+    /// The config applied last (from the source, or posted to /config).
+    private let current: Mutex<EdgeConfig>
+
+    public init(host: EdgeHost, source: ConfigSource, initial: EdgeConfig, pluginCacheDirectory: String, logger: Logger) {
+        self.host = host
+        self.source = source
+        self.current = Mutex(initial)
+        self.pluginCacheDirectory = pluginCacheDirectory
+        self.logger = logger
+    }
+
+    /// Asks for a reload at the next turn of the service loop (safe from a signal handler's flag).
+    public func requestReload() { reloadRequested.store(true, ordering: .releasing) }
+
+    public func takeReloadRequest() -> Bool { reloadRequested.exchange(false, ordering: .acquiringAndReleasing) }
+
+    public enum Outcome: Sendable, Equatable {
+        case applied(generation: Int, version: Int)
+        case refused(String)
+    }
+
+    /// Reads the config source again, reloads plugins and profiles, applies.
+    @discardableResult
+    public func reload(reason: String) -> Outcome {
+        let config: EdgeConfig
+        switch source {
+        case .file(let path):
+            do {
+                config = try EdgeSetup.readConfig(path)
+            } catch {
+                logger.error("reload (\(reason)) refused, the running config stays: \(error)")
+                return .refused("\(error)")
+            }
+        case .embedded:
+            config = current.withLock { $0 }
+        }
+        return apply(config, reason: reason, reloadCatalogs: true)
+    }
+
+    /// Applies a config document given as text (`POST /config`).
+    public func apply(text: String, reason: String) -> Outcome {
+        do {
+            return apply(try EdgeConfig(parsing: text, file: nil), reason: reason, reloadCatalogs: false)
+        } catch {
+            logger.error("config from \(reason) refused: \(error)")
+            return .refused("\(error)")
+        }
+    }
+
+    public func apply(_ config: EdgeConfig, reason: String, reloadCatalogs: Bool) -> Outcome {
+        do {
+            let generation = reloadCatalogs
+                ? try host.reload(config, pluginCacheDirectory: pluginCacheDirectory)
+                : try host.apply(config)
+            current.withLock { $0 = config }
+            logger.info("\(reason): config version \(config.version) running (generation \(generation))")
+            return .applied(generation: generation, version: config.version)
+        } catch {
+            logger.error("\(reason): refused, the running config stays: \(error)")
+            return .refused("\(error)")
+        }
+    }
+
+    /// What a file watcher should watch for this service.
+    public var watchedPaths: [String] {
+        var paths = host.profiles.directories + host.plugins.directories
+        if case .file(let path) = source { paths.append(path) }
+        return paths
+    }
+}

@@ -1,0 +1,31 @@
+import SwitchyardJSON
+
+/// `switchyard-edge status` for people: the status document as a few lines.
+public enum EdgeStatusText {
+    public static func render(_ doc: JSONValue) -> String {
+        func text(_ v: JSONValue?) -> String {
+            switch v {
+            case .string(let s)?: s
+            case .number(let n)?: JSONValue.format((n * 1000).rounded() / 1000)
+            case .bool(let b)?: b ? "yes" : "no"
+            default: "-"
+            }
+        }
+        let cycle = doc["cycle"]
+        var lines = [
+            "edge \(text(doc["edge_id"]))  config version \(text(doc["config_version"]))  generation \(text(doc["generation"]))  period \(text(doc["period_ms"])) ms",
+            "cycles \(text(cycle?["cycles"]))  overruns \(text(cycle?["overruns"]))  missed \(text(cycle?["missed"]))  work p99 \(text(cycle?["work_ms"]?["p99"])) ms  lateness p99 \(text(cycle?["lateness_ms"]?["p99"])) ms",
+        ]
+        if case .string(let e)? = doc["last_apply_error"] { lines.append("last refused change: \(e)") }
+        for p in doc["plugins"]?.arrayValue ?? [] { lines.append("plugin     \(text(p["id"])) \(text(p["version"]))  \(text(p["kind"]))") }
+        for d in doc["devices"]?.arrayValue ?? [] {
+            lines.append("device     \(text(d["device_id"]))  \(text(d["state"]))  polls \(text(d["polls"]))  failures \(text(d["poll_failures"]))" + (d["last_error"]?.stringValue.map { "  last error: \($0)" } ?? ""))
+        }
+        for c in doc["controllers"]?.arrayValue ?? [] {
+            lines.append("controller \(text(c["id"]))  \(text(c["class"])) \(text(c["plugin_version"]))  \(text(c["state"]))  failures \(text(c["total_failures"]))" + (c["last_error"]?.stringValue.map { "  last error: \($0)" } ?? ""))
+        }
+        let alarms = doc["alarms"]?["active"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        lines.append("alarms     " + (alarms.isEmpty ? "none active" : alarms.joined(separator: ", ")))
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,55 @@
+import SwitchyardHost
+import SwitchyardJSON
+import SwitchyardModel
+
+/// The JSON shapes of the local status port.
+enum StatusDocument {
+    static func status(_ s: HostStatus, sync: JSONValue? = nil) -> JSONValue {
+        let st = s.statistics
+        func ms(_ ns: Int64) -> JSONValue { .number(Double(ns) / 1e6) }
+        var doc: [String: JSONValue] = [
+            "edge_id": s.edgeId.map(JSONValue.string) ?? .null,
+            "config_version": s.configVersion.map { .number(Double($0)) } ?? .null,
+            "generation": .number(Double(s.generation)),
+            "period_ms": s.periodMs.map { .number(Double($0)) } ?? .null,
+            "last_apply_error": s.lastApplyError.map(JSONValue.string) ?? .null,
+            "cycle": [
+                "cycles": .number(Double(st.cycles)),
+                "overruns": .number(Double(st.overruns)),
+                "missed": .number(Double(st.missedCycles)),
+                "overrun_alert_active": .bool(st.overrunAlertActive),
+                "work_ms": ["last": ms(st.lastWorkNs), "mean": ms(st.work.meanNs), "p50": ms(st.work.percentile(0.5)),
+                            "p99": ms(st.work.percentile(0.99)), "max": ms(st.work.maxNs)],
+                "lateness_ms": ["p50": ms(st.lateness.percentile(0.5)), "p99": ms(st.lateness.percentile(0.99)), "max": ms(st.lateness.maxNs)],
+            ],
+            "plugins": .array(s.plugins.map { p in
+                ["id": .string(p.id), "version": .string(p.version), "kind": .string(p.kind.rawValue), "file": .string(p.path),
+                 "loaded_from": .string(p.loadedFrom), "classes": .array(p.classes.map(JSONValue.string))]
+            }),
+            "devices": .array(s.devices.map { d in
+                ["device_id": .string(d.deviceId), "profile": .string(d.profile), "plugin": .string(d.plugin), "state": .string(d.state.rawValue),
+                 "polls": .number(Double(d.polls)), "poll_failures": .number(Double(d.pollFailures)), "writes": .number(Double(d.writes)),
+                 "write_failures": .number(Double(d.writeFailures)), "reconnects": .number(Double(d.reconnects)),
+                 "last_error": d.lastError.map(JSONValue.string) ?? .null, "last_write_error": d.lastWriteError.map(JSONValue.string) ?? .null]
+            }),
+            "controllers": .array(s.controllers.map { c in
+                ["id": .string(c.id), "class": .string(c.className), "plugin": .string(c.plugin), "plugin_version": .string(c.pluginVersion),
+                 "execution_order": .number(Double(c.executionOrder)), "state": .string(c.state.rawValue),
+                 "consecutive_failures": .number(Double(c.consecutiveFailures)), "total_failures": .number(Double(c.totalFailures)),
+                 "times_disabled": .number(Double(c.timesDisabled)), "last_error": c.lastError.map(JSONValue.string) ?? .null]
+            }),
+            "alarms": ["active": .array(s.activeAlarms.map(JSONValue.string))],
+        ]
+        if let sync { doc["sync"] = sync }
+        return .object(doc)
+    }
+
+    static func channels(_ host: EdgeHost) -> JSONValue {
+        .array(host.channels.map { c in
+            let r = host.reading(c.address)
+            return ["address": .string(c.address), "standard": c.standard.map(JSONValue.string) ?? .null, "unit": c.unit.map(JSONValue.string) ?? .null,
+                    "writable": .bool(c.writable), "value": r?.value.map(JSONValue.number) ?? .null,
+                    "quality": .string(r.map { "\($0.quality)" } ?? "n/a")]
+        })
+    }
+}

@@ -1,0 +1,72 @@
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import SwitchyardHost
+import SwitchyardJSON
+
+/// The edge's local HTTP port (bind it to loopback):
+/// - `GET /status`: running config, plugins, devices, controllers, cycle statistics, alarms
+/// - `GET /channels`: every channel with its value and quality
+/// - `GET /metrics`: Prometheus text format
+/// - `POST /reload`: the same as SIGHUP
+/// - `POST /config`: apply the posted config document (until the next reload
+///   from the config file); 200 with the generation, 422 with the reasons
+public enum StatusServer {
+    public static func router(_ service: EdgeService) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("status") { _, _ in
+            json(StatusDocument.status(service.host.status()))
+        }
+        router.get("channels") { _, _ in
+            json(StatusDocument.channels(service.host))
+        }
+        router.get("metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(string: PrometheusText.render(service.host.status()))))
+        }
+        router.post("reload") { _, _ in
+            outcome(service.reload(reason: "POST /reload"))
+        }
+        router.post("config") { request, _ in
+            let body = try await request.body.collect(upTo: 4 << 20)
+            return outcome(service.apply(text: String(buffer: body), reason: "POST /config"))
+        }
+        return router
+    }
+
+    /// Serves the router on `host:port` until `stop()`.
+    public final class Running: Sendable {
+        let group: ServiceGroup
+        let task: Task<Void, any Error>
+
+        init(_ app: some ApplicationProtocol, logger: Logger) {
+            let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
+            self.group = group
+            task = Task { try await group.run() }
+        }
+
+        /// Finishes the requests in flight, then closes the port.
+        public func stop() async {
+            await group.triggerGracefulShutdown()
+            _ = await task.result
+        }
+    }
+
+    public static func start(_ service: EdgeService, host: String = "127.0.0.1", port: Int, logger: Logger) -> Running {
+        Running(Application(router: router(service), configuration: .init(address: .hostname(host, port: port), serverName: "switchyard-edge"),
+                            logger: logger), logger: logger)
+    }
+
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: value.prettyText + "\n")))
+    }
+
+    static func outcome(_ o: EdgeService.Outcome) -> Response {
+        switch o {
+        case .applied(let generation, let version):
+            json(["applied": true, "generation": .number(Double(generation)), "config_version": .number(Double(version))])
+        case .refused(let reason):
+            json(["applied": false, "error": .string(reason)], status: .unprocessableContent)
+        }
+    }
+}

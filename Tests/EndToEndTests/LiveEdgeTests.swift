@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+import SwitchyardEdgeService
+import SwitchyardJSON
+import SwitchyardTestSupport
+
+/// A running `switchyard-edge` with its own config file, profile folder,
+/// data folder and status port.
+final class LiveEdge {
+    let dir = TestPaths.temporaryDirectory()
+    let port = Int.random(in: 20_000...40_000)
+    var configFile: String { dir + "/site.json" }
+    var profiles: String { dir + "/profiles" }
+    private(set) var program: Program!
+
+    init(config: String, periodMs: Int = 200) throws {
+        try FileManager.default.createDirectory(atPath: profiles, withIntermediateDirectories: true)
+        for name in ["simulated_battery", "simulated_pv", "simulated_load", "simulated_grid_meter"] {
+            try FileManager.default.copyItem(atPath: TestPaths.profileDirectory + "/simulated/\(name).json", toPath: profiles + "/\(name).json")
+        }
+        try config.write(toFile: configFile, atomically: true, encoding: .utf8)
+        program = try Program("switchyard-edge", ["run", "--config", configFile, "--profiles", profiles, "--plugins", TestPaths.pluginDirectory,
+                                                  "--status-port", "\(port)", "--data", dir + "/data", "--quiet"])
+        try waitFor("the status port") { (try? status()) != nil }
+    }
+
+
+    func status() throws -> JSONValue {
+        try JSONValue(parsing: CFixture.run(TestPaths.executable("switchyard-edge"), ["status", "--json", "--status-port", "\(port)"]))
+    }
+
+    func http(_ method: String, _ path: String, body: String = "") throws -> (Int, String) {
+        try LocalClient.request(method, path, port: port, body: body, timeoutSeconds: 30)
+    }
+
+    func waitFor(_ what: String, timeout: Double = 15, _ condition: () throws -> Bool) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try condition() { return }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        throw CFixture.FixtureError(message: "timed out waiting for \(what)")
+    }
+
+    func stop() -> (status: Int32, stdout: String, stderr: String) {
+        kill(program.process.processIdentifier, SIGTERM)
+        return program.finish(timeout: 20)
+    }
+}
+
+func demoSite(version: Int, threshold: Int, period: Int = 200) throws -> String {
+    try String(contentsOfFile: TestPaths.packageRoot + "/examples/simulated-site.json", encoding: .utf8)
+        .replacingOccurrences(of: "\"version\": 1,", with: "\"version\": \(version),")
+        .replacingOccurrences(of: "\"threshold_watts\": 6000", with: "\"threshold_watts\": \(threshold)")
+        .replacingOccurrences(of: "\"period_ms\": 1000", with: "\"period_ms\": \(period)")
+}
+
+@Suite(.serialized) struct LiveEdgeTests {
+    @Test func takesChangesFromItsFileSignalsAndPort() throws {
+        let edge = try LiveEdge(config: demoSite(version: 1, threshold: 6000))
+        var finished = false
+        defer { if !finished { _ = edge.stop() } }
+        let first = try edge.status()
+        #expect(first["config_version"] == 1)
+        #expect(first["period_ms"] == 200)
+
+        // A hot parameter edited in the file: applied at a boundary, no instance recreated.
+        try demoSite(version: 2, threshold: 7000).write(toFile: edge.configFile, atomically: true, encoding: .utf8)
+        try edge.waitFor("version 2") { try edge.status()["config_version"] == 2 }
+
+        // A broken edit is refused; version 2 keeps running and the reason is reported.
+        try demoSite(version: 3, threshold: -5).write(toFile: edge.configFile, atomically: true, encoding: .utf8)
+        try edge.waitFor("the refusal") { try edge.status()["last_apply_error"]?.stringValue?.contains("threshold_watts: must be >= 0, got -5") == true }
+        #expect(try edge.status()["config_version"] == 2)
+
+        // Fixed, then SIGHUP: applied.
+        try demoSite(version: 4, threshold: 6500).write(toFile: edge.configFile, atomically: true, encoding: .utf8)
+        try edge.waitFor("version 4") { try edge.status()["config_version"] == 4 }
+        let generation = try edge.status()["generation"]?.numberValue ?? 0
+        kill(edge.program.process.processIdentifier, SIGHUP)
+        try edge.waitFor("the SIGHUP reload") { (try edge.status()["generation"]?.numberValue ?? 0) > generation }
+
+        // A period change over the port, and metrics.
+        let (code, body) = try edge.http("POST", "/config", body: demoSite(version: 5, threshold: 6500, period: 100))
+        #expect(code == 200, "\(body)")
+        #expect(try edge.status()["period_ms"] == 100)
+        let (bad, reason) = try edge.http("POST", "/config", body: "{\"version\": 6}")
+        #expect(bad == 422)
+        #expect(reason.contains("edge_id: is required"))
+        let (_, metrics) = try edge.http("GET", "/metrics")
+        #expect(metrics.contains("switchyard_cycles_total "))
+        #expect(metrics.contains("switchyard_config_version{edge_id=\"demo_edge\"} 5"))
+        #expect(metrics.contains("switchyard_device_up{device=\"battery\",profile=\"simulated_battery\"} 1"))
+
+        // Every device kept running through all of it: only parameters and the period changed.
+        let devices = try edge.status()["devices"]?.arrayValue ?? []
+        #expect(devices.count == 4)
+        let r = edge.stop()
+        finished = true
+        #expect(r.status == 0)
+        #expect(r.stderr.contains("(4 kept running), 2 controllers (1 reconfigured hot, 0 new)"), "\(r.stderr)")
+        #expect(!r.stderr.contains("created 4") && r.stderr.contains("stopped after"))
+    }
+
+    @Test func anEditedProfileRestartsOnlyItsDevice() throws {
+        let edge = try LiveEdge(config: demoSite(version: 1, threshold: 6000))
+        defer { _ = edge.stop() }
+        try edge.waitFor("polls") { (try edge.status()["devices"]?.arrayValue?.first?["polls"]?.numberValue ?? 0) > 5 }
+        let path = edge.profiles + "/simulated_load.json"
+        let profile = try String(contentsOfFile: path, encoding: .utf8)
+        try profile.replacingOccurrences(of: "\"model\": \"Simulated load\"", with: "\"model\": \"Simulated load, revised\"")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        try edge.waitFor("the profile reload") { try edge.status()["generation"] == 2 }
+        let polls = Dictionary(uniqueKeysWithValues: (try edge.status()["devices"]?.arrayValue ?? []).map { ($0["device_id"]!.stringValue!, $0["polls"]!.numberValue!) })
+        #expect(polls["house"]! < polls["battery"]!, "house restarted, the others kept polling: \(polls)")
+        #expect(polls["battery"]! > 5)
+    }
+}
