@@ -30,6 +30,18 @@ struct Bench: ParsableCommand {
     @Option(help: "Controllers (balancing controllers, each bound to its own device).")
     var controllers: Int = 10
 
+    @Option(help: "Seconds of the hot-reload soak (0: skip it).")
+    var soakSeconds: Double = 300
+
+    @Option(help: "Seconds of quiet baseline before the soak.")
+    var baselineSeconds: Double = 60
+
+    @Option(help: "Profile folder (for the soak's simulated site).")
+    var profiles: String = "DeviceProfiles"
+
+    @Option(help: "The repository (for the C header and fixtures the soak compiles).")
+    var sourceRoot: String = "."
+
     func run() throws {
         let catalog = PluginCatalog.load(directories: [plugins])
         for e in catalog.errors { print("warning: \(e)") }
@@ -39,6 +51,9 @@ struct Bench: ParsableCommand {
         try callCost(catalog)
         for periodMs in [100, 1000] {
             try cycle(catalog, periodMs: periodMs)
+        }
+        if soakSeconds > 0 {
+            try Soak(plugins: plugins, profiles: profiles, sourceRoot: sourceRoot, baselineSeconds: baselineSeconds, soakSeconds: soakSeconds).run()
         }
     }
 

@@ -38,6 +38,7 @@ final class DeviceWorker: @unchecked Sendable {
     private let inbox = Mutex<[Int32: sy_setpoint]>([:])
     private let signal = WakeSignal()
     private let stopRequested = Atomic<Bool>(false)
+    private let threadStarted = Atomic<Bool>(false)
     let status: Mutex<DeviceStatus>
     private var thread: OSThread?
 
@@ -87,8 +88,9 @@ final class DeviceWorker: @unchecked Sendable {
         signal.signal()
     }
 
-    /// Starts the worker thread.
+    /// Starts the worker thread (once; a second call does nothing).
     func startThread() {
+        guard !threadStarted.exchange(true, ordering: .acquiringAndReleasing) else { return }
         thread = OSThread(name: "dev-" + device.id) { [self] in
             while !stopRequested.load(ordering: .relaxed) {
                 let next = step(nowNs: clock.monotonicNs())

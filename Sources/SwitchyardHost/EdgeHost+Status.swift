@@ -6,6 +6,11 @@ public struct HostStatus: Sendable {
     public var edgeId: String?
     public var configVersion: Int?
     public var generation: Int
+    /// Cycles started so far, and the one that began with the running
+    /// generation: a change requested when `cyclesStarted` was n took effect
+    /// in the next cycle if `appliedAtCycle` is n + 1.
+    public var cyclesStarted: UInt64
+    public var appliedAtCycle: UInt64
     public var periodMs: Int?
     public var statistics: CycleStatistics
     public var controllers: [ControllerStatus]
@@ -34,6 +39,8 @@ extension EdgeHost {
             edgeId: running?.resolved.config.edgeId,
             configVersion: running?.resolved.config.version,
             generation: s.appliedGeneration,
+            cyclesStarted: cyclesStarted.load(ordering: .relaxed),
+            appliedAtCycle: s.appliedAtCycle,
             periodMs: running?.resolved.config.coreCycle.periodMs,
             statistics: s.statistics,
             controllers: s.controllers,

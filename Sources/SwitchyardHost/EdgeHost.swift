@@ -38,6 +38,8 @@ public final class EdgeHost: @unchecked Sendable {
     private let applyLock = Mutex<Int>(0)  // the last generation prepared
     private let shared = Mutex(SharedStatus())
     private let running = Atomic<Bool>(false)
+    /// Cycles started since the host was created (never reset).
+    let cyclesStarted = Atomic<UInt64>(0)
     private var cycleThread: OSThread?
     private var engine = Engine()
     /// The context handed to controllers: allocated once, rewritten each cycle.
@@ -65,6 +67,8 @@ public final class EdgeHost: @unchecked Sendable {
         var statistics = CycleStatistics()
         var controllers: [ControllerStatus] = []
         var appliedGeneration = 0
+        /// The cycle (counting cycles started, from 1) that began with the latest swap.
+        var appliedAtCycle: UInt64 = 0
         var running: PreparedConfig?
         var retired: [Retirement] = []
         /// How the swap of each staged generation ended.
@@ -162,7 +166,8 @@ public final class EdgeHost: @unchecked Sendable {
                 case .applied:
                     catalogs.withLock { $0 = (plugins, profiles) }
                     for (worker, groups) in prepared.retime { worker.retime(groups) }
-                    startWorkers(prepared.created.workers)
+                    // Before start(), start() starts every worker of the running config.
+                    if running.load(ordering: .acquiring) { startWorkers(prepared.created.workers) }
                     retireOld()
                     return prepared.generation
                 case .refused(let message, let ids):
@@ -328,6 +333,7 @@ public final class EdgeHost: @unchecked Sendable {
             s.outcomes[next.generation] = .applied
             s.running = next
             s.appliedGeneration = next.generation
+            s.appliedAtCycle = cyclesStarted.load(ordering: .relaxed)
             s.lastApplyError = nil
             s.controllers = next.controllers.map(\.status)
             s.statistics.periodNs = next.periodNs
@@ -343,6 +349,7 @@ public final class EdgeHost: @unchecked Sendable {
         let startNs = clock.monotonicNs()
         let deadline = deadlineNs ?? startNs
         if !running.load(ordering: .relaxed) { cycleState.bound.claim() }
+        cyclesStarted.add(1, ordering: .relaxed)
 
         // 1. apply
         runApplyPhase()

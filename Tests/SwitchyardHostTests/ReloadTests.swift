@@ -4,42 +4,10 @@ import SwitchyardHost
 import SwitchyardModel
 import SwitchyardTestSupport
 
-/// A C controller that writes `VALUE` to the channel named by its "output"
-/// parameter; built as version 1.0.0 and then, to the same path, as 1.1.0.
-func versionedController(version: String, value: Int) -> String {
-    """
-    #include <stdlib.h>
-    #include <string.h>
-    #include "switchyard_plugin.h"
-    typedef struct { const sy_host_api *h; sy_channel out; } ctl;
-    static sy_status c_create(const sy_host_api *h, const char *cls, const char *json, sy_instance *o, char *e, size_t n) {
-        const char *p = strstr(json, "\\"output\\":\\"");
-        if (!p) return SY_ERR_INVALID;
-        char address[128] = {0};
-        p += strlen("\\"output\\":\\"");
-        for (size_t i = 0; i < sizeof address - 1 && p[i] && p[i] != '"'; i++) address[i] = p[i];
-        ctl *c = calloc(1, sizeof *c);
-        c->h = h;
-        c->out = h->channel(h->context, address, e, n);
-        if (c->out < 0) { free(c); return SY_ERR_INVALID; }
-        *o = c;
-        return SY_OK;
-    }
-    static sy_status c_configure(sy_instance i, const char *p, char *e, size_t n) { return SY_OK; }
-    static void c_destroy(sy_instance i) { free(i); }
-    static sy_status c_execute(sy_instance i, const sy_cycle_context *cx, char *e, size_t n) {
-        ctl *c = i;
-        sy_value v = { SY_VALUE_F64, SY_QUALITY_GOOD, 0, \(value), 0 };
-        c->h->write(c->h->context, c->out, &v);
-        return SY_OK;
-    }
-    static const sy_controller_api api = { sizeof(sy_controller_api), c_execute };
-    static const sy_plugin_descriptor d = { SY_ABI_MAJOR, SY_ABI_MINOR, sizeof(sy_plugin_descriptor), SY_KIND_CONTROLLER,
-        "test.versioned", "\(version)",
-        "{\\"classes\\":[{\\"name\\":\\"VersionedController\\",\\"parameters\\":{\\"type\\":\\"object\\",\\"properties\\":{\\"output\\":{\\"type\\":\\"string\\"}}}}]}",
-        c_create, c_configure, c_destroy, NULL, &api };
-    const sy_plugin_descriptor *switchyard_plugin_entry_v1(void) { return &d; }
-    """
+/// Tests/Fixtures/plugins/versioned_controller.c, built as one version.
+func buildVersioned(version: String, value: Int, name: String, in dir: String) throws {
+    let source = try String(contentsOfFile: TestPaths.packageRoot + "/Tests/Fixtures/plugins/versioned_controller.c", encoding: .utf8)
+    _ = try CFixture.build(source, name: name, in: dir, extraFlags: ["-DPLUGIN_VERSION=\"\(version)\"", "-DVALUE=\(value)"])
 }
 
 @Suite(.serialized) struct ReloadTests {
@@ -57,7 +25,7 @@ func versionedController(version: String, value: Int) -> String {
         let dir = TestPaths.temporaryDirectory()
         let plugins = dir + "/plugins"
         FileSystem.makeDirectories(plugins)
-        _ = try CFixture.build(versionedController(version: "1.0.0", value: 1), name: "versioned", in: plugins)
+        try buildVersioned(version: "1.0.0", value: 1, name: "versioned", in: plugins)
         let clock = ManualClock()
         let host = EdgeHost(plugins: PluginCatalog.load(directories: [TestPaths.pluginDirectory, plugins]),
                             profiles: ProfileCatalog.load(directories: fixtureProfiles), clock: clock, deviceIO: .inline)
@@ -73,7 +41,7 @@ func versionedController(version: String, value: Int) -> String {
 
         // The integrator drops a new build over the old file.
         Thread.sleep(forTimeInterval: 0.01)
-        _ = try CFixture.build(versionedController(version: "1.1.0", value: 2), name: "versioned", in: plugins)
+        try buildVersioned(version: "1.1.0", value: 2, name: "versioned", in: plugins)
         try host.reload(config, pluginCacheDirectory: dir + "/cache")
         let swapped = try #require(host.status().plugins.first { $0.id == "test.versioned" })
         #expect(swapped.version == "1.1.0")
@@ -93,8 +61,8 @@ func versionedController(version: String, value: Int) -> String {
 
     @Test func twoVersionsInOneFolderLoadTheHigherOne() throws {
         let dir = TestPaths.temporaryDirectory()
-        _ = try CFixture.build(versionedController(version: "1.10.0", value: 10), name: "versioned-new", in: dir)
-        _ = try CFixture.build(versionedController(version: "1.9.0", value: 9), name: "versioned-old", in: dir)
+        try buildVersioned(version: "1.10.0", value: 10, name: "versioned-new", in: dir)
+        try buildVersioned(version: "1.9.0", value: 9, name: "versioned-old", in: dir)
         let catalog = PluginCatalog.load(directories: [dir])
         #expect(catalog.errors.isEmpty)
         #expect(catalog.plugins.map(\.version) == ["1.10.0"])

@@ -71,10 +71,15 @@ const sy_plugin_descriptor *switchyard_plugin_entry_v1(void) { return &d; }
         try host.apply(EdgeConfig(parsing: #"{"version": 1, "edge_id": "t", "core_cycle": {"period_ms": 20}, "devices": [{"device_id": "gen", "profile": "test_generic"}]}"#, file: nil))
         try host.start()
         Thread.sleep(forTimeInterval: 1.0)
+        let status = host.status()
         host.stop()
-        let s = host.status().statistics
+        let s = status.statistics
         // 50 deadlines in a second; each one either ran or was counted as missed.
         #expect(s.cycles + s.missedCycles >= 45 && s.cycles + s.missedCycles <= 52, "\(s.cycles) cycles, \(s.missedCycles) missed")
+        // One worker thread per device, polling on its 20 ms grid: about 50
+        // polls, not twice that (apply before start must not start it twice).
+        let polls = try #require(status.devices.first?.polls)
+        #expect(polls >= 40 && polls <= 55, "\(polls) polls")
     }
 }
 
