@@ -1,8 +1,8 @@
 import SwitchyardHost
 
 /// The host's state in the Prometheus text exposition format (version 0.0.4).
-enum PrometheusText {
-    static func render(_ s: HostStatus) -> String {
+public enum PrometheusText {
+    public static func render(_ s: HostStatus) -> String {
         var out = ""
         func family(_ name: String, _ type: String, _ help: String) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"

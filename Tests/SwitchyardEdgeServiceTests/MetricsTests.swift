@@ -1,5 +1,5 @@
 import Testing
-@testable import SwitchyardEdgeService
+import SwitchyardEdgeService
 import SwitchyardHost
 import SwitchyardTestSupport
 
