@@ -75,7 +75,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "switchyard-bench",
-            dependencies: ["SwitchyardHost", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "SwitchyardHost",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Benchmarks/switchyard-bench"
         ),
 

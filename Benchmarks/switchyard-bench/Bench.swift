@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 import SwitchyardHost
 import SwitchyardJSON
 import SwitchyardModel
@@ -105,7 +106,7 @@ struct Bench: ParsableCommand {
         mkdir(dir, 0o755)
         try FileSystem.writeText(profile().prettyText, to: dir + "/bench_device.json")
         let profiles = ProfileCatalog.load(directories: [dir])
-        let host = EdgeHost(plugins: catalog, profiles: profiles, logger: .init(label: "bench"))
+        let host = EdgeHost(plugins: catalog, profiles: profiles, logger: quietLogger("bench"))
         try host.apply(EdgeConfig(json: config(periodMs: periodMs)))
         try host.start()
         let clock = SystemClock()
@@ -129,6 +130,13 @@ struct Bench: ParsableCommand {
         print("  start lateness      p50 \(us(s.lateness.percentile(0.5))) (\(pct(s.lateness.percentile(0.5))))   p99 \(us(s.lateness.percentile(0.99))) (\(pct(s.lateness.percentile(0.99))))   max \(us(s.lateness.maxNs)) (\(pct(s.lateness.maxNs)))   target p99 < 1 ms")
         print("")
     }
+}
+
+/// A logger that keeps the figures readable: warnings and errors only.
+func quietLogger(_ label: String) -> Logger {
+    var logger = Logger(label: label)
+    logger.logLevel = .warning
+    return logger
 }
 
 /// `v` with `digits` decimals.

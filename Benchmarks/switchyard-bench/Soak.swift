@@ -42,7 +42,7 @@ struct Soak {
         try FileSystem.writeText(Self.genericProfile, to: dir + "/profiles/generic.json")
 
         let host = EdgeHost(plugins: PluginCatalog.load(directories: [plugins, swapDir]),
-                            profiles: ProfileCatalog.load(directories: [profiles, dir + "/profiles"]), logger: .init(label: "soak"))
+                            profiles: ProfileCatalog.load(directories: [profiles, dir + "/profiles"]), logger: quietLogger("soak"))
         let base = try config(gain: 0)
         try host.apply(base)
         try host.start()

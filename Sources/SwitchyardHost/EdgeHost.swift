@@ -156,7 +156,23 @@ public final class EdgeHost: @unchecked Sendable {
                 if let superseded { shared.withLock { $0.retired.append(superseded.created) } }
                 let outcome: ApplyOutcome
                 if running.load(ordering: .acquiring) {
-                    outcome = try waitForOutcome(prepared.generation, timeoutNs: timeoutNs)
+                    do {
+                        outcome = try waitForOutcome(prepared.generation, timeoutNs: timeoutNs)
+                    } catch {
+                        // Take the config back unless the cycle has it already;
+                        // then nothing changed. If it has, its outcome is near.
+                        let reclaimed = pending.withLock { p -> Bool in
+                            guard p === prepared else { return false }
+                            p = nil
+                            return true
+                        }
+                        guard !reclaimed else {
+                            shared.withLock { $0.retired.append(prepared.created) }
+                            retireOld()
+                            throw error
+                        }
+                        outcome = try waitForOutcome(prepared.generation, timeoutNs: timeoutNs)
+                    }
                 } else {
                     // No cycle is running, so this is a cycle boundary: swap now.
                     runApplyPhase()
