@@ -51,6 +51,7 @@ public final class EdgeService: Sendable {
                 config = try EdgeSetup.readConfig(path)
             } catch {
                 logger.error("reload (\(reason)) refused, the running config stays: \(error)")
+                host.reportRefusal("\(error)")
                 return .refused("\(error)")
             }
         case .embedded:
@@ -65,6 +66,7 @@ public final class EdgeService: Sendable {
             return apply(try EdgeConfig(parsing: text, file: nil), reason: reason, reloadCatalogs: false)
         } catch {
             logger.error("config from \(reason) refused: \(error)")
+            host.reportRefusal("\(error)")
             return .refused("\(error)")
         }
     }
@@ -83,10 +85,12 @@ public final class EdgeService: Sendable {
         }
     }
 
-    /// What a file watcher should watch for this service.
-    public var watchedPaths: [String] {
-        var paths = host.profiles.directories + host.plugins.directories
-        if case .file(let path) = source { paths.append(path) }
-        return paths
+    /// What a file watcher should watch for this service: the config file
+    /// and the profile folders with their sub-folders; the plugin folders
+    /// themselves (plugins are not loaded from sub-folders).
+    public var watchedPaths: (recursive: [String], flat: [String]) {
+        var recursive = host.profiles.directories
+        if case .file(let path) = source { recursive.append(path) }
+        return (recursive, host.plugins.directories)
     }
 }

@@ -8,16 +8,17 @@ import Glibc
 /// Watches files and folders with inotify and reports a change once things
 /// have been quiet for `debounceMs`: an editor's save (write a temporary
 /// file, rename it over the old one) or a copied pack of profiles produces
-/// one reload, not twenty. Folders are watched with their sub-folders.
+/// one reload, not twenty.
 public final class FileWatcher: Sendable {
     private let fd: Int32
     private let changed = Atomic<Bool>(false)
     private let stopped = Atomic<Bool>(false)
     private let debounceNs: Int64
 
-    /// Starts watching `paths` (files or folders). A file is watched through
-    /// its folder, so that replacing it by rename is seen.
-    public init?(paths: [String], debounceMs: Int = 300) {
+    /// Starts watching `paths` (files, or folders with the sub-folders they
+    /// have now) and `flat` folders (without sub-folders). A file is watched
+    /// through its folder, so that replacing it by rename is seen.
+    public init?(paths: [String], flat: [String] = [], debounceMs: Int = 300) {
         fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         guard fd >= 0 else { return nil }
         debounceNs = Int64(debounceMs) * 1_000_000
@@ -30,6 +31,7 @@ public final class FileWatcher: Sendable {
                 folders.insert(parent(path))
             }
         }
+        folders.formUnion(flat)
         for folder in folders { inotify_add_watch(fd, folder, mask) }
         OSThread.detach(name: "file-watcher") { [self] in run() }
     }

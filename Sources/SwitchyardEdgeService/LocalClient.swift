@@ -26,7 +26,7 @@ public enum LocalClient {
         guard connected == 0 else {
             throw Failure(description: "no switchyard-edge answers on 127.0.0.1:\(port) (\(String(cString: strerror(errno))))")
         }
-        let request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        let request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
         let bytes = Array(request.utf8)
         guard send(fd, bytes, bytes.count, 0) == bytes.count else { throw Failure(description: "send failed") }
         var response: [UInt8] = []

@@ -24,12 +24,19 @@ public enum StatusServer {
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: .init(byteBuffer: ByteBuffer(string: PrometheusText.render(service.host.status()))))
         }
-        router.post("reload") { _, _ in
-            outcome(service.reload(reason: "POST /reload"))
+        router.post("reload") { request, _ in
+            if let refusal = refuseBrowsers(request) { return refusal }
+            return outcome(await offPool { service.reload(reason: "POST /reload") })
         }
         router.post("config") { request, _ in
+            if let refusal = refuseBrowsers(request) { return refusal }
+            guard request.headers[.contentType]?.hasPrefix("application/json") == true else {
+                return json(["applied": false, "error": "the body must be a config document with Content-Type: application/json"],
+                            status: .unsupportedMediaType)
+            }
             let body = try await request.body.collect(upTo: 4 << 20)
-            return outcome(service.apply(text: String(buffer: body), reason: "POST /config"))
+            let text = String(buffer: body)
+            return outcome(await offPool { service.apply(text: text, reason: "POST /config") })
         }
         return router
     }
@@ -55,6 +62,22 @@ public enum StatusServer {
     public static func start(_ service: EdgeService, host: String = "127.0.0.1", port: Int, logger: Logger) -> Running {
         Running(Application(router: router(service), configuration: .init(address: .hostname(host, port: port), serverName: "switchyard-edge"),
                             logger: logger), logger: logger)
+    }
+
+    /// The port has no authentication and listens on loopback only; a web
+    /// page in a browser on the same machine could still post to it, so a
+    /// request that carries an Origin (every browser POST does) is refused.
+    static func refuseBrowsers(_ request: Request) -> Response? {
+        guard request.headers[.origin] != nil else { return nil }
+        return json(["applied": false, "error": "requests from web pages are refused"], status: .forbidden)
+    }
+
+    /// Runs a blocking apply on a thread of its own, not on the shared
+    /// concurrency pool that also serves /status and /metrics.
+    static func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            OSThread.detach(name: "apply") { continuation.resume(returning: body()) }
+        }
     }
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {

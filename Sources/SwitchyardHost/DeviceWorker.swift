@@ -40,7 +40,8 @@ final class DeviceWorker: @unchecked Sendable {
     private let stopRequested = Atomic<Bool>(false)
     private let threadStarted = Atomic<Bool>(false)
     let status: Mutex<DeviceStatus>
-    private var thread: OSThread?
+    /// The worker's thread; starting and stopping are serialised on it.
+    private let thread = Mutex<OSThread?>(nil)
 
     private struct Group {
         var name: String
@@ -66,6 +67,7 @@ final class DeviceWorker: @unchecked Sendable {
         self.page = page
         self.clock = clock
         self.log = log
+        self.currentGroups = Mutex(device.pollGroups)
         self.groups = device.pollGroups.map { Group(name: $0.name, intervalNs: $0.intervalMs.map { Int64($0) * 1_000_000 }, nextDueNs: 0) }
         self.backoffNs = Self.initialBackoffNs
         self.random = UInt64(truncatingIfNeeded: device.id.hashValue) | 1
@@ -80,34 +82,46 @@ final class DeviceWorker: @unchecked Sendable {
 
     func wake() { signal.signal() }
 
+    /// The poll groups this worker runs now (re-timed ones included).
+    private let currentGroups: Mutex<[ResolvedConfig.Device.PollGroup]>
+    var pollGroups: [ResolvedConfig.Device.PollGroup] { currentGroups.withLock { $0 } }
+
     /// [control] New poll intervals (a period change, say) without a restart:
-    /// the worker takes them up at its next step.
-    func retime(_ pollGroups: [ResolvedConfig.Device.PollGroup]) {
+    /// the worker takes them up at its next step; staleness follows them.
+    func retime(_ pollGroups: [ResolvedConfig.Device.PollGroup], staleAfterNs: [Int64?]) {
         let intervals = Dictionary(uniqueKeysWithValues: pollGroups.map { ($0.name, $0.intervalMs.map { Int64($0) * 1_000_000 }) })
+        currentGroups.withLock { $0 = pollGroups }
+        page.staleAfterNs.withLock { $0 = staleAfterNs }
         pendingIntervals.withLock { $0 = intervals }
         signal.signal()
     }
 
-    /// Starts the worker thread (once; a second call does nothing).
+    /// Starts the worker thread: once, and never after `stopThread`.
     func startThread() {
-        guard !threadStarted.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        thread = OSThread(name: "dev-" + device.id) { [self] in
-            while !stopRequested.load(ordering: .relaxed) {
-                let next = step(nowNs: clock.monotonicNs())
-                if stopRequested.load(ordering: .relaxed) { break }
-                signal.wait(untilNs: next)
+        thread.withLock { t in
+            guard !stopRequested.load(ordering: .acquiring), !threadStarted.exchange(true, ordering: .acquiringAndReleasing) else { return }
+            t = OSThread(name: "dev-" + device.id) { [self] in
+                while !stopRequested.load(ordering: .relaxed) {
+                    let next = step(nowNs: clock.monotonicNs())
+                    if stopRequested.load(ordering: .relaxed) { break }
+                    signal.wait(untilNs: next)
+                }
+                shutDown()
             }
-            shutDown()
         }
     }
 
     /// Asks the thread to stop and waits for it. The driver is stopped on its
-    /// own thread; a device stuck in I/O delays only this call.
+    /// own thread; a device stuck in I/O delays this call (so the host makes
+    /// it on a thread of its own, see `EdgeHost.handOver`).
     func stopThread() {
-        stopRequested.store(true, ordering: .relaxed)
+        let running = thread.withLock { t -> OSThread? in
+            stopRequested.store(true, ordering: .releasing)
+            defer { t = nil }
+            return t
+        }
         signal.signal()
-        thread?.join()
-        thread = nil
+        running?.join()
     }
 
     /// Stops the driver (inline mode, or after the thread has ended).

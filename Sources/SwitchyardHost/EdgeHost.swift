@@ -36,11 +36,14 @@ public final class EdgeHost: @unchecked Sendable {
 
     private let pending = Mutex<PreparedConfig?>(nil)
     private let applyLock = Mutex<Int>(0)  // the last generation prepared
+    private let reloadLock = Mutex<Int>(0)
     private let shared = Mutex(SharedStatus())
     private let running = Atomic<Bool>(false)
     /// Cycles started since the host was created (never reset).
     let cyclesStarted = Atomic<UInt64>(0)
     private var cycleThread: OSThread?
+    /// Wakes the cycle thread from its sleep to a deadline (for stop).
+    private let cycleWake = WakeSignal()
     private var engine = Engine()
     /// The context handed to controllers: allocated once, rewritten each cycle.
     private let cycleContext = UnsafeMutablePointer<sy_cycle_context>.allocate(capacity: 1)
@@ -104,10 +107,30 @@ public final class EdgeHost: @unchecked Sendable {
     /// mapped from versioned copies under `pluginCacheDirectory`.
     @discardableResult
     public func reload(_ config: EdgeConfig, pluginCacheDirectory: String) throws -> Int {
-        let current = catalogs.withLock { $0 }
-        let plugins = current.plugins.reload(cacheDirectory: pluginCacheDirectory)
-        let profiles = ProfileCatalog.load(directories: current.profiles.directories)
-        return try apply(config, plugins: plugins, profiles: profiles)
+        // One reload at a time: two would each map their own copy of a new
+        // library, and the second would recreate what the first just swapped in.
+        try reloadLock.withLock { _ in
+            let current = catalogs.withLock { $0 }
+            let plugins = current.plugins.reload(cacheDirectory: pluginCacheDirectory)
+            let profiles = ProfileCatalog.load(directories: current.profiles.directories)
+            do {
+                return try apply(config, plugins: plugins, profiles: profiles)
+            } catch {
+                // A refused file is often the reason ("unknown profile" because
+                // its file did not parse): say so.
+                let refused = plugins.errors.map { "plugin refused: \($0)" } + profiles.errors.map { "profile refused: \($0)" }
+                guard !refused.isEmpty else { throw error }
+                let message = "\(error)\n" + refused.joined(separator: "\n")
+                reportRefusal(message)
+                throw HostError(.invalidConfig, message)
+            }
+        }
+    }
+
+    /// Records why a change was refused before it reached `apply` (a config
+    /// file that does not parse, say), for `status().lastApplyError`.
+    public func reportRefusal(_ message: String) {
+        shared.withLock { $0.lastApplyError = message }
     }
 
     /// [control] Validates `config`, creates the instances it needs (keeping
@@ -139,12 +162,14 @@ public final class EdgeHost: @unchecked Sendable {
             // At most twice: a second time only when a plugin answered a hot
             // change with "needs recreate", now with a new instance for it.
             for _ in 0..<2 {
+                let saved = directory.checkpoint()
                 let prepared: PreparedConfig
                 do {
                     prepared = try PreparedConfig.build(resolved, generation: lastGeneration + 1, running: shared.withLock { $0.running },
                                                         recreate: recreate, directory: directory, clock: clock, log: log,
                                                         cycle: cycleState, plugins: plugins)
                 } catch {
+                    directory.restore(saved)
                     shared.withLock { $0.lastApplyError = "\(error)" }
                     throw error
                 }
@@ -157,7 +182,7 @@ public final class EdgeHost: @unchecked Sendable {
                 let outcome: ApplyOutcome
                 if running.load(ordering: .acquiring) {
                     do {
-                        outcome = try waitForOutcome(prepared.generation, timeoutNs: timeoutNs)
+                        outcome = try waitForOutcome(prepared.generation, timeoutNs: .max / 4)
                     } catch {
                         // Take the config back unless the cycle has it already;
                         // then nothing changed. If it has, its outcome is near.
@@ -167,7 +192,11 @@ public final class EdgeHost: @unchecked Sendable {
                             return true
                         }
                         guard !reclaimed else {
-                            shared.withLock { $0.retired.append(prepared.created) }
+                            directory.restore(saved)
+                            shared.withLock { s in
+                                s.retired.append(prepared.created)
+                                s.lastApplyError = "\(error)"
+                            }
                             retireOld()
                             throw error
                         }
@@ -181,12 +210,16 @@ public final class EdgeHost: @unchecked Sendable {
                 switch outcome {
                 case .applied:
                     catalogs.withLock { $0 = (plugins, profiles) }
-                    for (worker, groups) in prepared.retime { worker.retime(groups) }
-                    // Before start(), start() starts every worker of the running config.
-                    if running.load(ordering: .acquiring) { startWorkers(prepared.created.workers) }
-                    retireOld()
+                    for (worker, groups, stale) in prepared.retime { worker.retime(groups, staleAfterNs: stale) }
+                    if running.load(ordering: .acquiring) {
+                        handOver(to: prepared.created.workers)
+                    } else {
+                        // Before start(), start() starts every worker of the running config.
+                        retireOld()
+                    }
                     return prepared.generation
                 case .refused(let message, let ids):
+                    directory.restore(saved)
                     retireOld()
                     if ids.isEmpty { throw HostError(.configureRefused, message) }
                     recreate.formUnion(ids)
@@ -196,8 +229,37 @@ public final class EdgeHost: @unchecked Sendable {
         }
     }
 
-    private func waitForOutcome(_ generation: Int, timeoutNs: Int64) throws(HostError) -> ApplyOutcome {
+    /// Starts the new workers and retires the old ones without blocking the
+    /// caller on a device: an old worker may be stuck in I/O until its
+    /// driver's timeout. A device that is replaced is handed over on a thread
+    /// of its own — the old worker stops (and its instance is destroyed)
+    /// before the new one starts, so two drivers never talk to one device at
+    /// once. Setpoints for the new worker queue until it starts.
+    private func handOver(to started: [DeviceWorker]) {
+        let retired = shared.withLock { s -> [Retirement] in
+            defer { s.retired.removeAll() }
+            return s.retired
+        }
+        var successors = Dictionary(started.map { ($0.device.id, $0) }, uniquingKeysWith: { a, _ in a })
+        for r in retired {
+            for slot in r.controllers { slot.instance.destroy() }
+            for old in r.workers {
+                let next = successors.removeValue(forKey: old.device.id)
+                OSThread.detach(name: "handover") {
+                    old.stopThread()
+                    old.instance.destroy()
+                    next?.startThread()
+                }
+            }
+        }
+        for worker in successors.values { worker.startThread() }
+    }
+
+    private func waitForOutcome(_ generation: Int, timeoutNs requested: Int64) throws(HostError) -> ApplyOutcome {
         let real = SystemClock()
+        // The swap happens at the next cycle start: allow two periods at least.
+        let period = shared.withLock { $0.running?.periodNs } ?? 0
+        let timeoutNs = max(requested, 2 * period + 1_000_000_000)
         let deadline = real.monotonicNs() + timeoutNs
         while true {
             if let outcome = shared.withLock({ $0.outcomes.removeValue(forKey: generation) }) { return outcome }
@@ -240,7 +302,8 @@ public final class EdgeHost: @unchecked Sendable {
             cycleState.bound.claim()
             var deadline = clock.monotonicNs()
             while running.load(ordering: .relaxed) {
-                clock.sleep(untilNs: deadline)
+                sleepUntil(deadline)
+                guard running.load(ordering: .relaxed) else { break }
                 let period = max(engine.current?.periodNs ?? 1_000_000_000, 1_000_000)
                 let late = clock.monotonicNs() - deadline
                 if late >= period {
@@ -256,9 +319,18 @@ public final class EdgeHost: @unchecked Sendable {
         }
     }
 
+    /// Sleeps to the deadline; on the system clock, `stop()` can cut it short.
+    private func sleepUntil(_ deadlineNs: Int64) {
+        guard clock is SystemClock else { return clock.sleep(untilNs: deadlineNs) }
+        while running.load(ordering: .relaxed), clock.monotonicNs() < deadlineNs {
+            cycleWake.wait(untilNs: deadlineNs)
+        }
+    }
+
     /// Stops the cycle, then every device worker, and destroys all instances.
     public func stop() {
         if running.exchange(false, ordering: .acquiringAndReleasing) {
+            cycleWake.signal()
             cycleThread?.join()
             cycleThread = nil
         }
@@ -290,7 +362,9 @@ public final class EdgeHost: @unchecked Sendable {
                 changed.append(r)
                 continue
             }
-            for done in changed.reversed() { _ = done.slot.instance.configure(done.old) }
+            for done in changed.reversed() where done.slot.instance.configure(done.old) != .applied {
+                log.emit(.error, "host", "controller \(done.slot.config.config.id) did not take back its previous parameters; it may run with the refused ones")
+            }
             let id = r.slot.config.config.id
             let (message, recreate): (String, Set<String>) = switch outcome {
             case .needsRecreate: ("controller \(id) cannot take the change hot", [id])
@@ -312,6 +386,12 @@ public final class EdgeHost: @unchecked Sendable {
         for (slot, config) in zip(next.controllers, next.controllerConfigs) {
             slot.config = config
             slot.status.executionOrder = config.config.executionOrder
+            // A new config gives a controller the supervisor disabled a fresh start.
+            if slot.status.state == .disabled {
+                slot.status.state = .running
+                slot.status.consecutiveFailures = 0
+                slot.disabledUntilNs = nil
+            }
         }
         // What the previous config ran and this one does not is retired.
         var retirement = Retirement()
@@ -330,6 +410,12 @@ public final class EdgeHost: @unchecked Sendable {
         let stillActive = Set(engine.alarms.filter(\.active).map(\.rule.id))
         cycleState.image.resize(to: directory)
         engine.workerOf = [DeviceWorker?](repeating: nil, count: directory.count)
+        // Channels no device of this config publishes read as not available,
+        // never as their last value.
+        let published = Set(next.workers.flatMap(\.page.handles))
+        for h in cycleState.image.snapshot.indices where !published.contains(Int32(h)) {
+            cycleState.image.snapshot[h] = .unavailable
+        }
         for worker in next.workers {
             for handle in worker.page.handles { engine.workerOf[Int(handle)] = worker }
             // Carry over the last values of a device that is being replaced, so

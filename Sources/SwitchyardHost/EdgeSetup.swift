@@ -17,11 +17,13 @@ public struct EdgeSetup: Sendable {
     }
 
     /// Loads both catalogs; problems with single files are in their `errors`.
-    public func load() throws(HostError) -> (PluginCatalog, ProfileCatalog) {
+    /// With `pluginCacheDirectory`, plugins are mapped from copies there.
+    public func load(pluginCacheDirectory: String? = nil) throws(HostError) -> (PluginCatalog, ProfileCatalog) {
         for d in pluginDirectories + profileDirectories where !FileSystem.isDirectory(d) {
             throw HostError(.invalidConfig, "\(d): no such folder")
         }
-        return (PluginCatalog.load(directories: pluginDirectories), ProfileCatalog.load(directories: profileDirectories))
+        return (PluginCatalog.load(directories: pluginDirectories, cacheDirectory: pluginCacheDirectory),
+                ProfileCatalog.load(directories: profileDirectories))
     }
 
     /// Reads and parses a config file.

@@ -42,7 +42,7 @@ public enum FileSystem {
         makeDirectories(dirname(destination))
         guard let input = fopen(source, "rb") else { throw Failure(path: source, reason: String(cString: strerror(errno))) }
         defer { fclose(input) }
-        let temporary = destination + ".part"
+        let temporary = destination + ".part-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         guard let output = fopen(temporary, "wb") else { throw Failure(path: temporary, reason: String(cString: strerror(errno))) }
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {

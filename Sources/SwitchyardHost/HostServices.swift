@@ -23,8 +23,13 @@ final class InstanceContext: @unchecked Sendable {
     let clock: any CycleClock
     let log: LogQueue
     let cycle: CycleState
+    /// Controllers: the handles of the config being built (a channel of a
+    /// removed device stays in the directory but must not bind).
+    let available: Set<Int32>?
 
-    init(source: String, deviceId: String?, page: DevicePage?, directory: ChannelDirectory, clock: any CycleClock, log: LogQueue, cycle: CycleState) {
+    init(source: String, deviceId: String?, page: DevicePage?, directory: ChannelDirectory, clock: any CycleClock, log: LogQueue,
+         cycle: CycleState, available: Set<Int32>? = nil) {
+        self.available = available
         self.source = source
         self.deviceId = deviceId
         self.page = page
@@ -62,8 +67,8 @@ final class InstanceContext: @unchecked Sendable {
         guard address.contains("/") else {
             return .failure("channel address \"\(address)\" must be \"device_id/Channel\"")
         }
-        guard let handle = directory.handle(for: address) else {
-            return .failure("no channel \"\(address)\" in the running config")
+        guard let handle = directory.handle(for: address), available?.contains(handle) ?? true else {
+            return .failure("no channel \"\(address)\" in the config")
         }
         return .success(handle)
     }

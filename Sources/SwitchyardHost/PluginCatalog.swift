@@ -18,24 +18,32 @@ public struct PluginCatalog: Sendable {
 
     public init() {}
 
-    /// Loads every `*.so` in `directories` (not recursive) and every file in `files`.
-    public static func load(directories: [String], files: [String] = []) -> PluginCatalog {
+    /// Loads every `*.so` in `directories` (not recursive) and every file in
+    /// `files`. With `cacheDirectory`, each library is first copied to a
+    /// versioned path there and mapped from the copy: a file later
+    /// overwritten in place (`cp new.so plugins/`) then cannot change the
+    /// code the process is running. The edge does this; one-shot tools don't.
+    public static func load(directories: [String], files: [String] = [], cacheDirectory: String? = nil) -> PluginCatalog {
         var catalog = PluginCatalog()
         catalog.directories = directories
         catalog.files = files
-        for path in catalog.candidatePaths() { catalog.add(path: path) }
+        catalog.cacheDirectory = cacheDirectory
+        for path in catalog.candidatePaths() {
+            if let cacheDirectory { catalog.addCopy(of: path, cacheDirectory: cacheDirectory) } else { catalog.add(path: path) }
+        }
         return catalog
     }
 
     /// Loads the same folders again. A file unchanged since `self` loaded it
     /// keeps its `LoadedPlugin` (so its instances keep running); a new or
-    /// changed file is first copied to a versioned path under
-    /// `cacheDirectory` and mapped from there, beside the old image, which
-    /// stays mapped for the instances still using it.
+    /// changed file is copied to a versioned path under `cacheDirectory` and
+    /// mapped from there, beside the old image, which stays mapped for the
+    /// instances still using it.
     public func reload(cacheDirectory: String) -> PluginCatalog {
         var catalog = PluginCatalog()
         catalog.directories = directories
         catalog.files = files
+        catalog.cacheDirectory = cacheDirectory
         let known = plugins + superseded
         for path in catalog.candidatePaths() {
             let fingerprint = FileFingerprint(path: path)
@@ -43,22 +51,30 @@ public struct PluginCatalog: Sendable {
                 catalog.insert(same)
                 continue
             }
-            guard let fingerprint else {
-                catalog.errors.append(PluginLoadError(file: path, reason: .missingFile))
-                continue
-            }
-            let name = FileSystem.basename(path)
-            let stem = name.hasSuffix(".so") ? String(name.dropLast(3)) : name
-            let copy = "\(cacheDirectory)/\(stem)-\(fingerprint.inode)-\(fingerprint.modifiedNs).so"
-            do {
-                if !FileSystem.exists(copy) { try FileSystem.copy(path, to: copy) }
-            } catch {
-                catalog.errors.append(PluginLoadError(file: path, reason: .missingFile, detail: "could not copy to \(copy): \(error.reason)"))
-                continue
-            }
-            catalog.add(path: path, mapping: copy, fingerprint: fingerprint)
+            catalog.addCopy(of: path, cacheDirectory: cacheDirectory)
         }
         return catalog
+    }
+
+    /// Where copies are mapped from (nil: the files themselves).
+    public private(set) var cacheDirectory: String?
+
+    /// Copies `path` to `<cache>/<name>-<inode>-<mtime>.so` (once) and maps the copy.
+    mutating func addCopy(of path: String, cacheDirectory: String) {
+        guard let fingerprint = FileFingerprint(path: path) else {
+            errors.append(PluginLoadError(file: path, reason: .missingFile))
+            return
+        }
+        let name = FileSystem.basename(path)
+        let stem = name.hasSuffix(".so") ? String(name.dropLast(3)) : name
+        let copy = "\(cacheDirectory)/\(stem)-\(fingerprint.inode)-\(fingerprint.modifiedNs).so"
+        do {
+            if !FileSystem.exists(copy) { try FileSystem.copy(path, to: copy) }
+        } catch {
+            errors.append(PluginLoadError(file: path, reason: .missingFile, detail: "could not copy to \(copy): \(error.reason)"))
+            return
+        }
+        add(path: path, mapping: copy, fingerprint: fingerprint)
     }
 
     private func candidatePaths() -> [String] {
@@ -74,8 +90,7 @@ public struct PluginCatalog: Sendable {
     @discardableResult
     mutating func add(path: String, mapping: String, fingerprint: FileFingerprint?) -> LoadedPlugin? {
         do {
-            let plugin = try LoadedPlugin.load(path, mapping: mapping)
-            plugin.fingerprint = fingerprint
+            let plugin = try LoadedPlugin.load(path, mapping: mapping, fingerprint: fingerprint)
             return insert(plugin) ? plugin : nil
         } catch {
             errors.append(error)

@@ -14,9 +14,9 @@ public final class LoadedPlugin: @unchecked Sendable {
     public let path: String
     /// The file actually mapped: `path`, or a versioned copy of it when the
     /// file changed after a first load (see `PluginCatalog.reload`).
-    public internal(set) var loadedFrom: String
+    public let loadedFrom: String
     /// Identity of the file when it was loaded, to notice a replaced file.
-    public internal(set) var fingerprint: FileFingerprint?
+    public let fingerprint: FileFingerprint?
     public let id: String
     public let version: String
     public let kind: PluginKind
@@ -26,9 +26,11 @@ public final class LoadedPlugin: @unchecked Sendable {
     let descriptor: UnsafePointer<sy_plugin_descriptor>
 
     init(path: String, id: String, version: String, kind: PluginKind, abiMajor: UInt32, abiMinor: UInt32,
-         manifest: PluginManifest, descriptor: UnsafePointer<sy_plugin_descriptor>, loadedFrom: String? = nil) {
+         manifest: PluginManifest, descriptor: UnsafePointer<sy_plugin_descriptor>, loadedFrom: String? = nil,
+         fingerprint: FileFingerprint? = nil) {
         self.path = path
         self.loadedFrom = loadedFrom ?? path
+        self.fingerprint = fingerprint
         self.id = id
         self.version = version
         self.kind = kind
@@ -54,13 +56,11 @@ public final class LoadedPlugin: @unchecked Sendable {
     }
 
     /// Loads `mapping` (a copy of `path`), reporting errors against `path`.
-    static func load(_ path: String, mapping: String) throws(PluginLoadError) -> LoadedPlugin {
+    static func load(_ path: String, mapping: String, fingerprint: FileFingerprint? = nil) throws(PluginLoadError) -> LoadedPlugin {
         let plugin = try loadFile(mapping)
-        if mapping != path {
-            return LoadedPlugin(path: path, id: plugin.id, version: plugin.version, kind: plugin.kind, abiMajor: plugin.abiMajor,
-                                abiMinor: plugin.abiMinor, manifest: plugin.manifest, descriptor: plugin.descriptor, loadedFrom: mapping)
-        }
-        return plugin
+        return LoadedPlugin(path: path, id: plugin.id, version: plugin.version, kind: plugin.kind, abiMajor: plugin.abiMajor,
+                            abiMinor: plugin.abiMinor, manifest: plugin.manifest, descriptor: plugin.descriptor, loadedFrom: mapping,
+                            fingerprint: fingerprint ?? FileFingerprint(path: path))
     }
 
     private static func loadFile(_ path: String) throws(PluginLoadError) -> LoadedPlugin {

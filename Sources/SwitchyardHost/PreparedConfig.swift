@@ -27,7 +27,7 @@ final class PreparedConfig: @unchecked Sendable {
     /// The settings each controller runs with in this config.
     let controllerConfigs: [ResolvedConfig.Controller]
     /// Kept workers whose poll intervals change (applied after the swap).
-    let retime: [(DeviceWorker, [ResolvedConfig.Device.PollGroup])]
+    let retime: [(DeviceWorker, [ResolvedConfig.Device.PollGroup], [Int64?])]
 
     struct Reconfiguration {
         let slot: ControllerSlot
@@ -40,7 +40,7 @@ final class PreparedConfig: @unchecked Sendable {
 
     init(resolved: ResolvedConfig, generation: Int, controllers: [ControllerSlot], controllerConfigs: [ResolvedConfig.Controller],
          workers: [DeviceWorker], alarms: [AlarmSlot], created: Retirement, reconfigure: [Reconfiguration],
-         retime: [(DeviceWorker, [ResolvedConfig.Device.PollGroup])]) {
+         retime: [(DeviceWorker, [ResolvedConfig.Device.PollGroup], [Int64?])]) {
         self.retime = retime
         self.resolved = resolved
         self.generation = generation
@@ -62,16 +62,22 @@ final class PreparedConfig: @unchecked Sendable {
         var failures: [String] = []
         var workers: [DeviceWorker] = []
         var created = Retirement()
-        var retime: [(DeviceWorker, [ResolvedConfig.Device.PollGroup])] = []
+        // Devices recreated with another channel layout: controllers bound to
+        // their old channels must resolve them again.
+        var relaidOut = false
+        var retime: [(DeviceWorker, [ResolvedConfig.Device.PollGroup], [Int64?])] = []
         let runningWorkers = Dictionary((running?.workers ?? []).map { ($0.device.id, $0) }, uniquingKeysWith: { a, _ in a })
         for device in resolved.devices where device.config.enabled {
             guard let plugin = plugins.plugin(forClass: device.profile.driver) else {
                 failures.append("\(device.config.path): driver class \(device.profile.driver) is not loaded")
                 continue
             }
+            if let old = runningWorkers[device.id], old.device.profile.channels != device.profile.channels { relaidOut = true }
             if let old = runningWorkers[device.id], old.instance.plugin === plugin, old.device.runsTheSame(as: device) {
                 workers.append(old)
-                if old.device.pollGroups != device.pollGroups { retime.append((old, device.pollGroups)) }
+                if old.pollGroups != device.pollGroups {
+                    retime.append((old, device.pollGroups, staleWindows(device, handles: old.page.handles)))
+                }
                 continue
             }
             let handles = directory.register(device: device.id, profile: device.profile)
@@ -105,9 +111,11 @@ final class PreparedConfig: @unchecked Sendable {
         if let running {
             for (slot, config) in zip(running.controllers, running.controllerConfigs) { runningSlots[config.config.id] = (slot, config) }
         }
+        let available = Set(workers.flatMap(\.page.handles))
+        if running != nil, Set(running!.workers.map(\.device.id)) != Set(workers.map(\.device.id)) { relaidOut = true }
         for planned in resolved.config.executionPlan {
             guard let controller = byId[planned.id], let plugin = plugins.plugin(forClass: controller.config.className) else { continue }
-            if let old = runningSlots[controller.config.id], old.slot.instance.plugin === plugin,
+            if !relaidOut, let old = runningSlots[controller.config.id], old.slot.instance.plugin === plugin,
                old.config.config.className == controller.config.className {
                 let changed = changedKeys(old.config.parameters, controller.parameters)
                 if changed.isEmpty {
@@ -123,7 +131,7 @@ final class PreparedConfig: @unchecked Sendable {
                 }
             }
             let context = InstanceContext(source: "controller \(controller.config.id)", deviceId: nil, page: nil, directory: directory,
-                                          clock: clock, log: log, cycle: cycle)
+                                          clock: clock, log: log, cycle: cycle, available: available)
             let config: JSONValue = ["id": .string(controller.config.id), "parameters": controller.parameters]
             do {
                 let instance = try PluginInstance.create(plugin: plugin, className: controller.config.className, config: config, context: context)

@@ -52,7 +52,7 @@ extension sy_value {
 /// handle, once given out, names the same channel for the life of the process;
 /// a device that is reconfigured gets its old handles back. [thread-safe]
 public final class ChannelDirectory: Sendable {
-    private struct State {
+    struct State: Sendable {
         var infos: [ChannelInfo] = []
         var byAddress: [String: Int32] = [:]
         /// `device/ess.Soc` → handle of the channel implementing it.
@@ -91,6 +91,12 @@ public final class ChannelDirectory: Sendable {
 
     public var count: Int { state.withLock { $0.infos.count } }
 
+    /// The directory as it is, to restore if a config is refused after
+    /// registering its channels.
+    func checkpoint() -> State { state.withLock { $0 } }
+
+    func restore(_ saved: State) { state.withLock { $0 = saved } }
+
     public func info(_ handle: Int32) -> ChannelInfo? {
         state.withLock { s in handle >= 0 && Int(handle) < s.infos.count ? s.infos[Int(handle)] : nil }
     }
@@ -106,13 +112,14 @@ final class DevicePage: Sendable {
     let handles: [Int32]
     let slotOf: [Int32: Int]
     /// Per channel: a value older than this is reported stale (nil: never).
-    let staleAfterNs: [Int64?]
+    /// Changes with the poll intervals (a period change).
+    let staleAfterNs: Mutex<[Int64?]>
     let values: Mutex<[sy_value]>
 
     init(deviceId: String, handles: [Int32], staleAfterNs: [Int64?]) {
         self.deviceId = deviceId
         self.handles = handles
-        self.staleAfterNs = staleAfterNs
+        self.staleAfterNs = Mutex(staleAfterNs)
         var slotOf: [Int32: Int] = [:]
         for (i, h) in handles.enumerated() { slotOf[h] = i }
         self.slotOf = slotOf
@@ -140,10 +147,11 @@ final class DevicePage: Sendable {
     /// Copies the values into the snapshot, downgrading good values that are
     /// older than their deadline to stale.
     func copy(into snapshot: inout [sy_value], nowNs: Int64) {
+        let stale = staleAfterNs.withLock { $0 }
         values.withLock { vs in
             for i in vs.indices {
                 var v = vs[i]
-                if v.quality == SY_QUALITY_GOOD, let limit = staleAfterNs[i], nowNs - v.timestamp_ns > limit {
+                if v.quality == SY_QUALITY_GOOD, let limit = stale[i], nowNs - v.timestamp_ns > limit {
                     v.quality = SY_QUALITY_STALE
                 }
                 snapshot[Int(handles[i])] = v
@@ -155,7 +163,7 @@ final class DevicePage: Sendable {
     func reading(_ handle: Int32, nowNs: Int64) -> ChannelReading? {
         guard let slot = slotOf[handle] else { return nil }
         var r = values.withLock { $0[slot].reading }
-        if r.quality == .good, let limit = staleAfterNs[slot], nowNs - r.timestampNs > limit { r.quality = .stale }
+        if r.quality == .good, let limit = staleAfterNs.withLock({ $0[slot] }), nowNs - r.timestampNs > limit { r.quality = .stale }
         return r
     }
 }

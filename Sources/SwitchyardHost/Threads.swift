@@ -42,41 +42,44 @@ public final class OSThread: @unchecked Sendable {
 
 /// A wake-up signal with a timed wait on the monotonic clock.
 final class WakeSignal: @unchecked Sendable {
-    // @unchecked: the pthread objects are only touched through pthread calls,
-    // which synchronise; `signalled` is only accessed with `mutex` held.
-    private var mutex = pthread_mutex_t()
-    private var cond = pthread_cond_t()
+    // @unchecked: the pthread objects live at fixed heap addresses and are
+    // only touched through pthread calls, which synchronise; `signalled` is
+    // only accessed with the mutex held.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var signalled = false
 
     init() {
-        pthread_mutex_init(&mutex, nil)
+        pthread_mutex_init(mutex, nil)
         var attr = pthread_condattr_t()
         pthread_condattr_init(&attr)
         pthread_condattr_setclock(&attr, CLOCK_MONOTONIC)
-        pthread_cond_init(&cond, &attr)
+        pthread_cond_init(cond, &attr)
         pthread_condattr_destroy(&attr)
     }
 
     deinit {
-        pthread_cond_destroy(&cond)
-        pthread_mutex_destroy(&mutex)
+        pthread_cond_destroy(cond)
+        pthread_mutex_destroy(mutex)
+        cond.deallocate()
+        mutex.deallocate()
     }
 
     func signal() {
-        pthread_mutex_lock(&mutex)
+        pthread_mutex_lock(mutex)
         signalled = true
-        pthread_cond_signal(&cond)
-        pthread_mutex_unlock(&mutex)
+        pthread_cond_signal(cond)
+        pthread_mutex_unlock(mutex)
     }
 
     /// Waits until signalled or until the monotonic clock reaches `deadlineNs`.
     func wait(untilNs deadlineNs: Int64) {
         var ts = timespec(tv_sec: Int(deadlineNs / 1_000_000_000), tv_nsec: Int(deadlineNs % 1_000_000_000))
-        pthread_mutex_lock(&mutex)
+        pthread_mutex_lock(mutex)
         while !signalled {
-            if pthread_cond_timedwait(&cond, &mutex, &ts) == ETIMEDOUT { break }
+            if pthread_cond_timedwait(cond, mutex, &ts) == ETIMEDOUT { break }
         }
         signalled = false
-        pthread_mutex_unlock(&mutex)
+        pthread_mutex_unlock(mutex)
     }
 }

@@ -79,7 +79,10 @@ struct Run: AsyncParsableCommand {
         var logger = Logger(label: "switchyard.edge")
         logger.logLevel = level
 
-        let (plugins, profiles) = try locations.setup.load()
+        installSignalHandlers()
+        FileSystem.makeDirectories(data)
+        let pluginCache = data + "/plugin-versions"
+        let (plugins, profiles) = try locations.setup.load(pluginCacheDirectory: pluginCache)
         for error in plugins.errors { logger.warning("plugin refused: \(error)") }
         for error in profiles.errors { logger.warning("profile refused: \(error)") }
         let document = try config.map(EdgeSetup.readConfig) ?? DemoSite.config()
@@ -92,16 +95,15 @@ struct Run: AsyncParsableCommand {
             throw ValidationExit(message: "config \(config ?? "(embedded demo site)") was not applied:\n\(error)")
         }
         try host.start()
-        FileSystem.makeDirectories(data)
         let pidFile = data + "/switchyard-edge.pid"
         try? FileSystem.writeText("\(getpid())\n", to: pidFile)
         defer { unlink(pidFile) }
         logger.info("running \(document.edgeId) version \(document.version): period \(document.coreCycle.periodMs) ms, \(plugins.plugins.count) plugins loaded")
 
         let service = EdgeService(host: host, source: config.map { .file($0) } ?? .embedded(document), initial: document,
-                                  pluginCacheDirectory: data + "/plugin-versions", logger: logger)
-        let watcher = noWatch ? nil : FileWatcher(paths: service.watchedPaths)
-        installSignalHandlers()
+                                  pluginCacheDirectory: pluginCache, logger: logger)
+        let watched = service.watchedPaths
+        let watcher = noWatch ? nil : FileWatcher(paths: watched.recursive, flat: watched.flat)
         var server: StatusServer.Running?
         if port.statusPort > 0 {
             server = StatusServer.start(service, port: port.statusPort, logger: logger)

@@ -87,19 +87,22 @@ func demoSite(version: Int, threshold: Int, period: Int = 200) throws -> String 
         let (bad, reason) = try edge.http("POST", "/config", body: "{\"version\": 6}")
         #expect(bad == 422)
         #expect(reason.contains("edge_id: is required"))
+        #expect(try edge.status()["last_apply_error"]?.stringValue?.contains("edge_id: is required") == true)
         let (_, metrics) = try edge.http("GET", "/metrics")
         #expect(metrics.contains("switchyard_cycles_total "))
         #expect(metrics.contains("switchyard_config_version{edge_id=\"demo_edge\"} 5"))
         #expect(metrics.contains("switchyard_device_up{device=\"battery\",profile=\"simulated_battery\"} 1"))
 
-        // Every device kept running through all of it: only parameters and the period changed.
-        let devices = try edge.status()["devices"]?.arrayValue ?? []
-        #expect(devices.count == 4)
         let r = edge.stop()
         finished = true
         #expect(r.status == 0)
-        #expect(r.stderr.contains("(4 kept running), 2 controllers (1 reconfigured hot, 0 new)"), "\(r.stderr)")
-        #expect(!r.stderr.contains("created 4") && r.stderr.contains("stopped after"))
+        #expect(r.stderr.contains("stopped after"))
+        // Every device kept running through all of it: only parameters and the period changed.
+        for version in [2, 4, 5] {
+            let line = r.stderr.split(separator: "\n").first { $0.contains("applied config version \(version) ") }
+            #expect(line?.contains("4 devices (4 kept running)") == true, "version \(version): \(line ?? "no line")")
+        }
+        #expect(r.stderr.split(separator: "\n").contains { $0.contains("applied config version 2 ") && $0.contains("(1 reconfigured hot, 0 new)") })
     }
 
     @Test func anEditedProfileRestartsOnlyItsDevice() throws {
@@ -110,7 +113,7 @@ func demoSite(version: Int, threshold: Int, period: Int = 200) throws -> String 
         let profile = try String(contentsOfFile: path, encoding: .utf8)
         try profile.replacingOccurrences(of: "\"model\": \"Simulated load\"", with: "\"model\": \"Simulated load, revised\"")
             .write(toFile: path, atomically: true, encoding: .utf8)
-        try edge.waitFor("the profile reload") { try edge.status()["generation"] == 2 }
+        try edge.waitFor("the profile reload") { (try edge.status()["generation"]?.numberValue ?? 0) >= 2 }
         let polls = Dictionary(uniqueKeysWithValues: (try edge.status()["devices"]?.arrayValue ?? []).map { ($0["device_id"]!.stringValue!, $0["polls"]!.numberValue!) })
         #expect(polls["house"]! < polls["battery"]!, "house restarted, the others kept polling: \(polls)")
         #expect(polls["battery"]! > 5)

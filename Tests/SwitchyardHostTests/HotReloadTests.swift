@@ -96,25 +96,70 @@ func counting(_ id: String, device: String, order: Int = 1, gain: Double = 1, ex
     }
 
     @Test func aChangedDeviceRestartsOnlyItsOwnWorker() throws {
-        let h = try SiteHarness(config: twoDeviceSite(version: 1, probes: "[]", genParameters: #"{"amplitude": 10}"#), extraProfiles: fixtureProfiles)
+        let h = try SiteHarness(config: twoDeviceSite(version: 1, probes: "[]", genParameters: #"{"amplitude": 10, "offset": 1000}"#), extraProfiles: fixtureProfiles)
         h.run(cycles: 5)
         let before = Dictionary(uniqueKeysWithValues: h.host.status().devices.map { ($0.deviceId, $0.polls) })
-        try h.apply(twoDeviceSite(version: 2, probes: "[]", genParameters: #"{"amplitude": 20}"#))
+        try h.apply(twoDeviceSite(version: 2, probes: "[]", genParameters: #"{"amplitude": 10, "offset": 2000}"#))
         h.run(cycles: 5)
         let after = Dictionary(uniqueKeysWithValues: h.host.status().devices.map { ($0.deviceId, $0.polls) })
         #expect(after["a"] == 5, "a was restarted with its new parameters")
         #expect(after["b"] == before["b"]! + 5, "b kept polling without a gap")
         let v = try #require(h.value("a/Value"))
-        #expect(abs(v) <= 20)
+        #expect(abs(v - 2000) <= 10, "a publishes with its new parameters")
     }
 
     @Test func aNewPeriodTakesEffectFromTheNextCycle() throws {
         let h = try SiteHarness(config: twoDeviceSite(version: 1, probes: "[]"), extraProfiles: fixtureProfiles)
         h.run(cycles: 2)
         #expect(h.host.status().statistics.periodNs == 1_000_000_000)
-        try h.apply(twoDeviceSite(version: 2, probes: "[]", periodMs: 250))
-        #expect(h.host.status().periodMs == 250)
-        #expect(h.host.status().statistics.periodNs == 250_000_000)
-        #expect(h.host.status().devices.allSatisfy { $0.polls == 2 }, "a period change alone restarts no device")
+        // 1000 → 5000 ms: devices poll every 5 s from now on, and their values
+        // stay good (the stale window follows the interval).
+        try h.apply(twoDeviceSite(version: 2, probes: "[]", periodMs: 5000))
+        #expect(h.host.status().periodMs == 5000)
+        #expect(h.host.status().statistics.periodNs == 5_000_000_000)
+        h.run(cycles: 4)
+        #expect(h.host.status().devices.allSatisfy { $0.polls == 6 }, "kept (2 polls), then one per 5 s cycle")
+        #expect(h.quality("a/Value") == .good)
+        // Back to 1000 ms: re-timed again, not left at 5 s.
+        try h.apply(twoDeviceSite(version: 3, probes: "[]", periodMs: 1000))
+        h.run(cycles: 6)
+        let polls = h.host.status().devices.map(\.polls)
+        #expect(polls.allSatisfy { $0 >= 11 }, "one poll per 1 s cycle again: \(polls)")
+        #expect(h.quality("a/Value") == .good)
+    }
+
+    @Test func aControllerBoundToARelaidDeviceBindsAgain() throws {
+        // Device a's profile changes so that its channels are laid out anew:
+        // the probe writing to a/Setpoint must resolve it again, not keep a
+        // handle no device serves.
+        let dir = TestPaths.temporaryDirectory()
+        let generic = try String(contentsOfFile: fixtureProfiles[0] + "/test_generic.json", encoding: .utf8)
+        try generic.replacingOccurrences(of: "\"id\": \"test_generic\"", with: "\"id\": \"relaid\"")
+            .replacingOccurrences(of: "{ \"name\": \"Value\" },", with: "")
+            .write(toFile: dir + "/relaid.json", atomically: true, encoding: .utf8)
+        let h = try SiteHarness(config: twoDeviceSite(version: 1, probes: "[\(counting("p", device: "a", gain: 3))]"), extraProfiles: fixtureProfiles + [dir])
+        h.run(cycles: 3)
+        let relaid = twoDeviceSite(version: 2, probes: "[\(counting("p", device: "a", gain: 3))]")
+            .replacingOccurrences(of: #"{"device_id": "a", "profile": "test_generic""#, with: #"{"device_id": "a", "profile": "relaid""#)
+        try h.apply(relaid)
+        h.run(cycles: 3)
+        #expect(h.value("a/SetpointEcho") == 3)
+        #expect(h.value("a/CounterEcho") == 2, "p was created anew after the relayout")
+        // a/Value is gone from the profile: it reads as not available, not as its last value.
+        h.run(cycles: 1)
+        #expect(h.host.reading("a/Value") == nil)
+    }
+
+    @Test func aDisabledControllerGetsAFreshStartFromANewConfig() throws {
+        let off = #", "mode": "fail""#
+        let h = try SiteHarness(config: twoDeviceSite(version: 1, probes: "[\(counting("p", device: "a", extra: off))]").replacingOccurrences(
+            of: "\"period_ms\": 1000}", with: "\"period_ms\": 1000, \"supervisor\": {\"auto_recovery\": false, \"controller_failure_limit\": 2}}"),
+                                extraProfiles: fixtureProfiles)
+        h.run(cycles: 3)
+        #expect(h.controller("p")?.state == .disabled)
+        try h.apply(twoDeviceSite(version: 2, probes: "[\(counting("p", device: "a", gain: 4))]"))  // mode back to ok, hot
+        h.run(cycles: 2)
+        #expect(h.controller("p")?.state == .running)
+        #expect(h.value("a/SetpointEcho") == 4)
     }
 }
