@@ -17,10 +17,8 @@ public struct InstanceConfig: Sendable {
 public enum Reconfiguration: Sendable {
     /// The running instance now uses the new parameters.
     case applied
-    /// The change needs a new instance. The contract: the host then creates
-    /// a new instance with the new parameters and swaps it in at a cycle
-    /// boundary. (This host version applies every config change by creating
-    /// new instances and does not call configure yet; see docs/plugins.md.)
+    /// The change needs a new instance: the host creates one with the new
+    /// parameters and swaps it in at the same cycle boundary.
     case needsRecreate
 }
 

@@ -65,6 +65,36 @@ const sy_plugin_descriptor *switchyard_plugin_entry_v1(void) { return &d; }
         #expect(stuck?.quality == .stale)
     }
 
+    @Test func aChangeToAHungDeviceDoesNotBlockTheControlPlane() throws {
+        let dir = TestPaths.temporaryDirectory()
+        _ = try CFixture.build(hangingDriver, name: "hanging", in: dir)
+        try #"{"id": "hanging", "driver": "HangingDevice", "channels": [{"name": "Value"}]}"#.write(toFile: dir + "/hanging.json", atomically: true, encoding: .utf8)
+        let host = EdgeHost(plugins: PluginCatalog.load(directories: [TestPaths.pluginDirectory, dir]),
+                            profiles: ProfileCatalog.load(directories: fixtureProfiles + [dir]))
+        func config(_ version: Int, interval: Int, offset: Int) throws -> EdgeConfig {
+            try EdgeConfig(parsing: """
+                {"version": \(version), "edge_id": "t", "core_cycle": {"period_ms": 50},
+                 "devices": [{"device_id": "stuck", "profile": "hanging", "poll_interval_ms": \(interval)},
+                             {"device_id": "gen", "profile": "test_generic", "parameters": {"offset": \(offset)}}]}
+                """, file: nil)
+        }
+        try host.apply(config(1, interval: 100, offset: 100))
+        try host.start()
+        defer { host.stop() }
+        Thread.sleep(forTimeInterval: 0.4)  // the stuck device is now inside its 1.5 s poll
+        // Replace both devices while the old stuck worker cannot stop for a while.
+        let clock = SystemClock()
+        let t0 = clock.monotonicNs()
+        try host.apply(config(2, interval: 200, offset: 5000))
+        let applyMs = Double(clock.monotonicNs() - t0) / 1e6
+        #expect(applyMs < 500, "apply took \(applyMs) ms: it waited for a stuck device")
+        #expect(host.status().configVersion == 2)
+        // The healthy device was handed over at once and publishes its new values.
+        Thread.sleep(forTimeInterval: 0.4)
+        let v = try #require(host.reading("gen/Value"))
+        #expect(v.quality == .good && abs(v.value! - 5000) <= 100)
+    }
+
     @Test func cyclesStartOnAbsoluteDeadlines() throws {
         let plugins = PluginCatalog.load(directories: [TestPaths.pluginDirectory])
         let host = EdgeHost(plugins: plugins, profiles: ProfileCatalog.load(directories: fixtureProfiles))
