@@ -60,6 +60,44 @@ func buildVersioned(version: String, value: Int, name: String, in dir: String) t
         #expect(host.plugins.plugin(forClass: "VersionedController") === before)
     }
 
+    @Test func aSecondImageOfASwiftPluginRunsBesideTheFirst() throws {
+        // The same Swift plugin mapped twice (its file replaced): two images
+        // with identical type names, each with its own copy of the kit. The
+        // probe checks generics, conformances and casts in every cycle.
+        let dir = TestPaths.temporaryDirectory()
+        let plugins = dir + "/plugins"
+        FileSystem.makeDirectories(plugins)
+        for name in ["TestProbe", "SimulatedDevices"] { try FileSystem.copy(TestPaths.plugin(name), to: plugins + "/lib\(name).so") }
+        let clock = ManualClock()
+        let host = EdgeHost(plugins: PluginCatalog.load(directories: [plugins], cacheDirectory: dir + "/cache"),
+                            profiles: ProfileCatalog.load(directories: fixtureProfiles), clock: clock, deviceIO: .inline)
+        defer { host.stop() }
+        let config = try EdgeConfig(parsing: """
+            {"version": 1, "edge_id": "swift-swap",
+             "scheduler": {"controllers": [{"id": "p", "class": "ProbeController", "parameters": {"output": "a/Setpoint", "counter_output": "a/Counter", "gain": 8}}]},
+             "devices": [{"device_id": "a", "profile": "test_generic"}]}
+            """, file: nil)
+        try host.apply(config)
+        func cycles(_ n: Int) {
+            for _ in 0..<n {
+                host.runCycle(deadlineNs: clock.monotonicNs())
+                clock.advance(byNs: 1_000_000_000)
+            }
+        }
+        cycles(3)
+        let first = try #require(host.plugins.plugin(forClass: "ProbeController"))
+        Thread.sleep(forTimeInterval: 0.01)
+        try FileSystem.copy(TestPaths.plugin("TestProbe"), to: plugins + "/libTestProbe.so")
+        try host.reload(config, pluginCacheDirectory: dir + "/cache")
+        let second = try #require(host.plugins.plugin(forClass: "ProbeController"))
+        #expect(second !== first)
+        #expect(second.loadedFrom != first.loadedFrom)
+        cycles(3)
+        #expect(host.reading("a/CounterEcho")?.value == 2, "a new instance from the second image runs")
+        #expect(host.reading("a/SetpointEcho")?.value == 8)
+        #expect(host.status().controllers.first?.totalFailures == 0, "\(host.status().controllers.first?.lastError ?? "")")
+    }
+
     @Test func twoVersionsInOneFolderLoadTheHigherOne() throws {
         let dir = TestPaths.temporaryDirectory()
         try buildVersioned(version: "1.10.0", value: 10, name: "versioned-new", in: dir)
