@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "SwitchyardJSON"),
         .target(name: "SwitchyardModel", dependencies: ["SwitchyardJSON"], exclude: ["README.md"]),
         // Register decoding and read planning for the Modbus driver (issue 3, in progress).
-        .target(name: "SwitchyardModbusProfile", exclude: ["README.md"]),
+        .target(name: "SwitchyardModbusProfile", dependencies: ["SwitchyardModel"], exclude: ["README.md"]),
         // The SDK plugin authors use; linked statically into each plugin.
         .target(name: "SwitchyardPluginKit", dependencies: ["CSwitchyardPlugin", "SwitchyardJSON"], exclude: ["README.md"]),
         // Loader, process image, core cycle, supervisor, device workers.
@@ -102,7 +102,7 @@ let package = Package(
 
         .target(name: "SwitchyardTestSupport", dependencies: ["SwitchyardHost"], path: "Tests/Support"),
         .testTarget(name: "SwitchyardModelTests", dependencies: ["SwitchyardModel"]),
-        .testTarget(name: "SwitchyardModbusProfileTests", dependencies: ["SwitchyardModbusProfile"]),
+        .testTarget(name: "SwitchyardModbusProfileTests", dependencies: ["SwitchyardModbusProfile", "SwitchyardModel"]),
         .testTarget(name: "SwitchyardHostTests", dependencies: ["SwitchyardHost", "SwitchyardTestSupport"]),
         .testTarget(name: "PluginTests", dependencies: ["SwitchyardHost", "SwitchyardTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SwitchyardHost", "SwitchyardEdgeService", "SwitchyardTestSupport"]),
