@@ -46,6 +46,9 @@ let package = Package(
         .target(name: "SwitchyardModel", dependencies: ["SwitchyardJSON"], exclude: ["README.md"]),
         // Register decoding and read planning for the Modbus driver (issue 3, in progress).
         .target(name: "SwitchyardModbusProfile", dependencies: ["SwitchyardModel"], exclude: ["README.md"]),
+        // libmodbus through pkg-config, and a connection on it (issue 3, in progress).
+        .systemLibrary(name: "CModbus", pkgConfig: "libmodbus", providers: [.apt(["libmodbus-dev"])]),
+        .target(name: "SwitchyardModbusIO", dependencies: ["CModbus"]),
         // The SDK plugin authors use; linked statically into each plugin.
         .target(name: "SwitchyardPluginKit", dependencies: ["CSwitchyardPlugin", "SwitchyardJSON"], exclude: ["README.md"]),
         // Loader, process image, core cycle, supervisor, device workers.
@@ -103,6 +106,7 @@ let package = Package(
         .target(name: "SwitchyardTestSupport", dependencies: ["SwitchyardHost"], path: "Tests/Support"),
         .testTarget(name: "SwitchyardModelTests", dependencies: ["SwitchyardModel"]),
         .testTarget(name: "SwitchyardModbusProfileTests", dependencies: ["SwitchyardModbusProfile", "SwitchyardModel"]),
+        .testTarget(name: "SwitchyardModbusIOTests", dependencies: ["SwitchyardModbusIO", "SwitchyardModbusProfile", "SwitchyardTestSupport"]),
         .testTarget(name: "SwitchyardHostTests", dependencies: ["SwitchyardHost", "SwitchyardTestSupport"]),
         .testTarget(name: "PluginTests", dependencies: ["SwitchyardHost", "SwitchyardTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SwitchyardHost", "SwitchyardEdgeService", "SwitchyardTestSupport"]),

@@ -1,0 +1,8 @@
+// libmodbus (Debian: libmodbus-dev), found through pkg-config.
+#include <errno.h>
+#include <modbus.h>
+
+// Exception codes arrive as errno values built by macros Swift cannot import.
+static inline int sy_modbus_errno_illegal_data_address(void) { return EMBXILADD; }
+static inline int sy_modbus_errno_illegal_function(void) { return EMBXILFUN; }
+static inline int sy_modbus_errno_bad_data(void) { return EMBBADDATA; }
