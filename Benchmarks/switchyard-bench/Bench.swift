@@ -138,18 +138,3 @@ func quietLogger(_ label: String) -> Logger {
     logger.logLevel = .warning
     return logger
 }
-
-/// `v` with `digits` decimals.
-func fixed(_ v: Double, _ digits: Int) -> String {
-    var scale = 1.0
-    for _ in 0..<digits { scale *= 10 }
-    let r = (v * scale).rounded() / scale
-    var text = "\(r)"
-    if let dot = text.firstIndex(of: ".") {
-        let decimals = text.distance(from: dot, to: text.endIndex) - 1
-        if decimals < digits { text += String(repeating: "0", count: digits - decimals) }
-    } else if digits > 0 {
-        text += "." + String(repeating: "0", count: digits)
-    }
-    return text
-}

@@ -51,10 +51,7 @@ final class SimulatedBattery: Driver {
         world.state.withLock { $0.batteryPowerW[key] = 0 }
     }
 
-    deinit {
-        let id = key
-        world.state.withLock { _ = $0.batteryPowerW.removeValue(forKey: id) }
-    }
+    deinit { world.leave(key) }
 
     /// Integrates energy up to now at the current power.
     func advance(to nowNs: Int64) {

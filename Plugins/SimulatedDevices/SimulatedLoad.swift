@@ -34,10 +34,7 @@ final class SimulatedLoad: Driver {
         world.state.withLock { $0.loads[id] = model }
     }
 
-    deinit {
-        let id = key
-        world.state.withLock { _ = $0.loads.removeValue(forKey: id) }
-    }
+    deinit { world.leave(key) }
 
     func poll(group: String) throws {
         let wall = host.wallClockNs

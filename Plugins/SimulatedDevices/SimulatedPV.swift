@@ -40,10 +40,7 @@ final class SimulatedPV: Driver {
         world.state.withLock { $0.pv[id] = model }
     }
 
-    deinit {
-        let id = key
-        world.state.withLock { _ = $0.pv.removeValue(forKey: id) }
-    }
+    deinit { world.leave(key) }
 
     func poll(group: String) throws {
         let now = host.monotonicNs

@@ -29,6 +29,15 @@ final class SiteWorld: Sendable {
         }
     }
 
+    /// Removes whatever the device instance `key` contributed to the site.
+    func leave(_ key: UInt64) {
+        state.withLock { s in
+            s.batteryPowerW[key] = nil
+            s.pv[key] = nil
+            s.loads[key] = nil
+        }
+    }
+
     /// Grid power at the connection point, positive = import.
     func gridPower(wallClockNs: Int64) -> Double {
         state.withLock { s in

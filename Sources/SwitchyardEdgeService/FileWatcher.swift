@@ -25,10 +25,10 @@ public final class FileWatcher: Sendable {
         let mask = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ATTRIB)
         var folders: Set<String> = []
         for path in paths {
-            if isDirectory(path) {
-                folders.formUnion(Self.folders(under: path))
+            if FileSystem.isDirectory(path) {
+                folders.formUnion(FileSystem.folders(under: path))
             } else {
-                folders.insert(parent(path))
+                folders.insert(FileSystem.dirname(path))
             }
         }
         folders.formUnion(flat)
@@ -46,6 +46,7 @@ public final class FileWatcher: Sendable {
     public func stop() { stopped.store(true, ordering: .relaxed) }
 
     private func run() {
+        let clock = SystemClock()
         var buffer = [UInt8](repeating: 0, count: 8192)
         var pendingSince: Int64?
         while !stopped.load(ordering: .relaxed) {
@@ -53,41 +54,12 @@ public final class FileWatcher: Sendable {
             let ready = poll(&p, 1, 100)
             if ready > 0 {
                 while read(fd, &buffer, buffer.count) > 0 {}
-                pendingSince = monotonicNs()
-            } else if let since = pendingSince, monotonicNs() - since >= debounceNs {
+                pendingSince = clock.monotonicNs()
+            } else if let since = pendingSince, clock.monotonicNs() - since >= debounceNs {
                 pendingSince = nil
                 changed.store(true, ordering: .releasing)
             }
         }
     }
 
-    private static func folders(under path: String) -> [String] {
-        var out = [path]
-        guard let dir = opendir(path) else { return out }
-        defer { closedir(dir) }
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            if name.hasPrefix(".") { continue }
-            let child = path + "/" + name
-            if isDirectory(child) { out += folders(under: child) }
-        }
-        return out
-    }
 }
-
-private func isDirectory(_ path: String) -> Bool {
-    var st = stat()
-    return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
-}
-
-private func parent(_ path: String) -> String {
-    guard let slash = path.lastIndex(of: "/") else { return "." }
-    return slash == path.startIndex ? "/" : String(path[..<slash])
-}
-
-private func monotonicNs() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-}
-

@@ -59,7 +59,8 @@ func pad(_ s: String, _ width: Int, with fill: Character = " ") -> String {
 }
 
 /// `v` with `digits` decimals, without Foundation's String(format:).
-func fixed(_ v: Double, _ digits: Int) -> String {
+/// Used for the console line, log lines and the benchmark's figures.
+public func fixed(_ v: Double, _ digits: Int) -> String {
     guard v.isFinite else { return "\(v)" }
     var scale = 1.0
     for _ in 0..<digits { scale *= 10 }

@@ -513,7 +513,7 @@ public final class EdgeHost: @unchecked Sendable {
         }
         for event in events {
             log.emit(event.kind == .raised ? .warning : .info, "alarm",
-                     "\(event.alarmId) \(event.kind.rawValue) (\(event.severity.rawValue)): \(event.channel) = \(event.value.map { JSONValueFormat.number($0) } ?? "n/a")")
+                     "\(event.alarmId) \(event.kind.rawValue) (\(event.severity.rawValue)): \(event.channel) = \(event.value.map { fixed($0, 2) } ?? "n/a")")
         }
 
         // Supervisor: measure, count overruns, publish status.
@@ -571,13 +571,5 @@ public final class EdgeHost: @unchecked Sendable {
         slot.disabledUntilNs = supervisor.autoRecovery ? nowNs + Int64(supervisor.recoveryDelayMs) * 1_000_000 : nil
         let recovery = supervisor.autoRecovery ? "; retrying in \(supervisor.recoveryDelayMs) ms (auto_recovery)" : "; stays disabled until the config changes (auto_recovery is off)"
         log.emit(.error, "supervisor", "controller \(slot.status.id) disabled after \(slot.status.consecutiveFailures) failed cycles: \(error)\(recovery)")
-    }
-}
-
-/// Number formatting for log lines, without Foundation.
-enum JSONValueFormat {
-    static func number(_ v: Double) -> String {
-        if v.isWholeNumber { return String(Int64(v)) }
-        return String((v * 100).rounded() / 100)
     }
 }

@@ -78,22 +78,36 @@ public enum FileSystem {
     /// Files under `directory` whose names end with `suffix`, sorted, optionally
     /// descending into sub-folders (hidden ones are skipped).
     public static func files(in directory: String, suffix: String, recursive: Bool) -> [String] {
+        var out: [String] = []
+        for (path, isFolder) in entries(of: directory) {
+            if isFolder {
+                if recursive { out += files(in: path, suffix: suffix, recursive: true) }
+            } else if path.hasSuffix(suffix) {
+                out.append(path)
+            }
+        }
+        return out.sorted()
+    }
+
+    /// `directory` and every folder below it (hidden ones skipped).
+    public static func folders(under directory: String) -> [String] {
+        [directory] + entries(of: directory).filter(\.isFolder).flatMap { folders(under: $0.path) }
+    }
+
+    /// The entries of one folder, hidden ones skipped, with whether each is a folder.
+    private static func entries(of directory: String) -> [(path: String, isFolder: Bool)] {
         guard let dir = opendir(directory) else { return [] }
         defer { closedir(dir) }
-        var out: [String] = []
+        var out: [(String, Bool)] = []
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
             }
             if name.hasPrefix(".") { continue }
             let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
-            if isDirectory(path) {
-                if recursive { out += files(in: path, suffix: suffix, recursive: true) }
-            } else if name.hasSuffix(suffix) {
-                out.append(path)
-            }
+            out.append((path, isDirectory(path)))
         }
-        return out.sorted()
+        return out
     }
 
     /// The folder the running executable is in (where SwiftPM also puts the
