@@ -31,12 +31,14 @@ let package = Package(
         .library(name: "PeakShavingController", type: .dynamic, targets: ["PeakShavingController"]),
         .library(name: "ExampleCDriver", type: .dynamic, targets: ["ExampleCDriver"]),
         .library(name: "TestProbe", type: .dynamic, targets: ["TestProbe"]),
+        .library(name: "ModbusDriver", type: .dynamic, targets: ["ModbusDriver"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
     ],
     targets: [
         // The ABI: one C header, shared by host and plugins.
@@ -49,6 +51,12 @@ let package = Package(
         // libmodbus through pkg-config, and a connection on it (issue 3, in progress).
         .systemLibrary(name: "CModbus", pkgConfig: "libmodbus", providers: [.apt(["libmodbus-dev"])]),
         .target(name: "SwitchyardModbusIO", dependencies: ["CModbus"]),
+        // Config documents for sync (issue 5): deep merge with provenance,
+        // RFC 6902 JSON Patch (apply and diff), canonical hashing, signed envelopes.
+        .target(
+            name: "SwitchyardConfigDoc",
+            dependencies: ["SwitchyardJSON", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // The SDK plugin authors use; linked statically into each plugin.
         .target(name: "SwitchyardPluginKit", dependencies: ["CSwitchyardPlugin", "SwitchyardJSON"], exclude: ["README.md"]),
         // Loader, process image, core cycle, supervisor, device workers.
@@ -76,12 +84,12 @@ let package = Package(
         ),
         .executableTarget(
             name: "switchyard",
-            dependencies: ["SwitchyardHost", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SwitchyardHost", "SwitchyardModbusProfile", "SwitchyardModbusIO", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "switchyard-bench",
             dependencies: [
-                "SwitchyardHost",
+                "SwitchyardHost", "SwitchyardModbusProfile", "SwitchyardModbusIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -92,6 +100,12 @@ let package = Package(
         swiftPlugin("SimulatedDevices", path: "Plugins/SimulatedDevices"),
         swiftPlugin("BalancingController", path: "Plugins/BalancingController"),
         swiftPlugin("PeakShavingController", path: "Plugins/PeakShavingController"),
+        .target(
+            name: "ModbusDriver",
+            dependencies: ["SwitchyardPluginKit", "SwitchyardModbusProfile", "SwitchyardModbusIO"],
+            path: "Plugins/ModbusDriver",
+            linkerSettings: pluginLinkerSettings
+        ),
         .target(
             name: "ExampleCDriver",
             dependencies: ["CSwitchyardPlugin"],
@@ -105,6 +119,7 @@ let package = Package(
 
         .target(name: "SwitchyardTestSupport", dependencies: ["SwitchyardHost"], path: "Tests/Support"),
         .testTarget(name: "SwitchyardModelTests", dependencies: ["SwitchyardModel"]),
+        .testTarget(name: "SwitchyardConfigDocTests", dependencies: ["SwitchyardConfigDoc", "SwitchyardJSON"]),
         .testTarget(name: "SwitchyardModbusProfileTests", dependencies: ["SwitchyardModbusProfile", "SwitchyardModel"]),
         .testTarget(name: "SwitchyardModbusIOTests", dependencies: ["SwitchyardModbusIO", "SwitchyardModbusProfile", "SwitchyardTestSupport"]),
         .testTarget(name: "SwitchyardHostTests", dependencies: ["SwitchyardHost", "SwitchyardTestSupport"]),

@@ -1,0 +1,1 @@
+// Issue 5 groundwork: see README.md (written with the implementation).
