@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "SwitchyardModbusProfile", dependencies: ["SwitchyardModel"], exclude: ["README.md"]),
         // libmodbus through pkg-config, and a connection on it (issue 3, in progress).
         .systemLibrary(name: "CModbus", pkgConfig: "libmodbus", providers: [.apt(["libmodbus-dev"])]),
-        .target(name: "SwitchyardModbusIO", dependencies: ["CModbus"]),
+        .target(name: "SwitchyardModbusIO", dependencies: ["CModbus", "SwitchyardModbusProfile"]),
         // Config documents for sync (issue 5): deep merge with provenance,
         // RFC 6902 JSON Patch (apply and diff), canonical hashing, signed envelopes.
         .target(
@@ -63,7 +63,7 @@ let package = Package(
         .target(
             name: "SwitchyardHost",
             dependencies: [
-                "CSwitchyardPlugin", "SwitchyardModel",
+                "CSwitchyardPlugin", "SwitchyardModel", "SwitchyardModbusProfile",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["README.md"]
@@ -122,6 +122,7 @@ let package = Package(
         .testTarget(name: "SwitchyardConfigDocTests", dependencies: ["SwitchyardConfigDoc", "SwitchyardJSON"]),
         .testTarget(name: "SwitchyardModbusProfileTests", dependencies: ["SwitchyardModbusProfile", "SwitchyardModel"]),
         .testTarget(name: "SwitchyardModbusIOTests", dependencies: ["SwitchyardModbusIO", "SwitchyardModbusProfile", "SwitchyardTestSupport"]),
+        .testTarget(name: "ModbusDriverTests", dependencies: ["SwitchyardHost", "SwitchyardTestSupport"]),
         .testTarget(name: "SwitchyardHostTests", dependencies: ["SwitchyardHost", "SwitchyardTestSupport"]),
         .testTarget(name: "PluginTests", dependencies: ["SwitchyardHost", "SwitchyardTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SwitchyardHost", "SwitchyardEdgeService", "SwitchyardTestSupport"]),

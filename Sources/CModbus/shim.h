@@ -6,3 +6,4 @@
 static inline int sy_modbus_errno_illegal_data_address(void) { return EMBXILADD; }
 static inline int sy_modbus_errno_illegal_function(void) { return EMBXILFUN; }
 static inline int sy_modbus_errno_bad_data(void) { return EMBBADDATA; }
+static inline int sy_modbus_errno_illegal_data_value(void) { return EMBXILVAL; }

@@ -66,7 +66,7 @@ public final class ChannelDirectory: Sendable {
     /// Registers (or finds) the channels of a device from its profile.
     func register(device deviceId: String, profile: DeviceProfile) -> [Int32] {
         state.withLock { s in
-            profile.channels.map { c in
+            let handles = profile.channels.map { c in
                 let address = deviceId + "/" + c.name
                 let info = ChannelInfo(address: address, deviceId: deviceId, name: c.name, standard: c.standard, unit: c.unit, writable: c.access.isWritable)
                 let handle: Int32
@@ -81,6 +81,13 @@ public final class ChannelDirectory: Sendable {
                 if let standard = c.standard { s.byStandard[deviceId + "/" + standard] = handle }
                 return handle
             }
+            // `device/Soc` for the channel implementing ess.Soc, as DeviceProfile.channel(named:) resolves it.
+            for (c, handle) in zip(profile.channels, handles) {
+                guard let standard = c.standard else { continue }
+                let suffix = DeviceProfile.standardSuffix(standard)
+                if profile.channel(named: suffix)?.name == c.name { s.byStandard[deviceId + "/" + suffix] = handle }
+            }
+            return handles
         }
     }
 

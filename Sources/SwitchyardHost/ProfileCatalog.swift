@@ -1,7 +1,15 @@
+import SwitchyardJSON
+import SwitchyardModbusProfile
 import SwitchyardModel
 
 /// The device profiles found under the profile folders, by id. A profile that
 /// does not parse is left out and its error kept; the others load.
+///
+/// Profiles are resolved (`extends`) and checked here, before any driver
+/// sees them: a Modbus profile (driver `modbus`) must also pass every check
+/// of `ModbusProfile` (points, transport, planning, SunSpec models, golden
+/// vectors' shape), so a config naming a broken profile is refused at
+/// validation with the profile's file and path, not at device start.
 public struct ProfileCatalog: Sendable {
     public private(set) var profiles: [String: DeviceProfile] = [:]
     public private(set) var errors: [ValidationError] = []
@@ -12,33 +20,74 @@ public struct ProfileCatalog: Sendable {
 
     /// Loads every `*.json` below `directories` (recursively), except pack
     /// manifests (`pack.json`) and JSON Schemas (`*.schema.json`).
-    public static func load(directories: [String]) -> ProfileCatalog {
+    /// `excluding`: files to leave out (a file being linted on its own).
+    public static func load(directories: [String], excluding: Set<String> = []) -> ProfileCatalog {
         var catalog = ProfileCatalog()
         catalog.directories = directories
+        var paths: [String] = []
         for directory in directories {
             for path in FileSystem.files(in: directory, suffix: ".json", recursive: true) {
                 let name = FileSystem.basename(path)
-                if name == "pack.json" || name.hasSuffix(".schema.json") { continue }
-                catalog.add(path: path)
+                if name == "pack.json" || name.hasSuffix(".schema.json") || excluding.contains(FileSystem.realPath(path) ?? path) { continue }
+                paths.append(path)
             }
         }
+        catalog.add(paths: paths)
         return catalog
     }
 
-    public mutating func add(path: String) {
-        do {
-            let text = try FileSystem.readText(path)
-            let profile = try DeviceProfile(parsing: text, file: path)
-            if let other = profiles[profile.id] {
-                errors.append(ValidationError(file: path, path: .root.appending("id"),
-                                              "profile id \"\(profile.id)\" is already used by \(other.file ?? "another profile")"))
-                return
+    /// Adds the profiles in `paths`, resolving `extends` among them and the
+    /// profiles already in the catalog.
+    public mutating func add(paths: [String]) {
+        var sources: [String: ProfileInheritance.Source] = profiles.mapValues { .init(json: $0.unresolved, file: $0.file) }
+        var fresh: [String] = []
+        for path in paths {
+            do {
+                let json = try JSONValue.parse(try FileSystem.readText(path), file: path)
+                guard let id = json["id"]?.stringValue, !id.isEmpty else {
+                    errors.append(ValidationError(file: path, path: .root.appending("id"), json["id"] == nil ? "is required" : "expected a non-empty string"))
+                    continue
+                }
+                if let other = sources[id] {
+                    errors.append(ValidationError(file: path, path: .root.appending("id"),
+                                                  "profile id \"\(id)\" is already used by \(other.file ?? "another profile")"))
+                    continue
+                }
+                sources[id] = .init(json: json, file: path)
+                fresh.append(id)
+            } catch let error as ValidationError {
+                errors.append(error)
+            } catch {
+                errors.append(ValidationError(file: path, "\(error)"))
             }
-            profiles[profile.id] = profile
-        } catch let error as ValidationError {
-            errors.append(error)
-        } catch {
-            errors.append(ValidationError(file: path, "\(error)"))
         }
+        let (resolved, inheritanceErrors) = ProfileInheritance.resolve(sources.filter { fresh.contains($0.key) || profiles[$0.key] != nil })
+        errors += inheritanceErrors
+        for id in fresh {
+            guard let source = resolved[id] else { continue }
+            do {
+                var profile = try Self.profile(source.json, file: source.file)
+                profile.unresolved = sources[id]!.json
+                profiles[id] = profile
+            } catch {
+                errors.append(error)
+            }
+        }
+    }
+
+    public mutating func add(path: String) { add(paths: [path]) }
+
+    /// A resolved profile document, checked as the host and its driver need.
+    public static func profile(_ json: JSONValue, file: String?) throws(ValidationError) -> DeviceProfile {
+        let profile: DeviceProfile
+        do {
+            profile = try DeviceProfile(json: json, file: file)
+        } catch {
+            throw file.map { error.inFile($0) } ?? error
+        }
+        if profile.driver == ModbusProfile.driverClass {
+            _ = try ModbusProfile(json: json, file: file)
+        }
+        return profile
     }
 }

@@ -19,7 +19,8 @@ extension JSONValue {
         switch self {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
-        case .number(let n): out += JSONValue.format(n)
+        // JSON has no NaN or infinity: a value that is not a number is no value.
+        case .number(let n): out += n.isFinite ? JSONValue.format(n) : "null"
         case .string(let s): JSONValue.writeString(s, to: &out)
         case .array(let items):
             if items.isEmpty {

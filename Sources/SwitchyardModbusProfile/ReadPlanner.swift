@@ -35,6 +35,13 @@ public struct ReadRequest: Sendable, Equatable, CustomStringConvertible {
 
     public var end: Int { start + count - 1 }
 
+    public init(table: RegisterTable, start: Int, count: Int, points: [String]) {
+        self.table = table
+        self.start = start
+        self.count = count
+        self.points = points
+    }
+
     public var description: String { "\(table.rawValue) \(start)+\(count) [\(points.joined(separator: ", "))]" }
 }
 

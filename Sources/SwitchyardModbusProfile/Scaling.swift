@@ -13,7 +13,11 @@ public enum Scale: Sendable, Equatable {
     /// point when the scale refers to one (nil: not available → nil).
     public func apply(_ raw: Double, offset: Double = 0, scaleFactor: Double? = nil) -> Double? {
         switch self {
-        case .factor(let f): return raw * f + offset
+        case .factor(let f):
+            // 2301 × 0.1 is 230.10000000000002; 2301 / 10 is 230.1.
+            let inverse = 1 / f
+            if abs(f) < 1, inverse.rounded() == inverse { return raw / inverse + offset }
+            return raw * f + offset
         case .powerOfTen(let e): return scaled(raw, e) + offset
         case .point:
             guard let sf = scaleFactor, sf.isWholeNumber, abs(sf) <= 10 else { return nil }

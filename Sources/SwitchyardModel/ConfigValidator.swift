@@ -144,7 +144,8 @@ public struct ConfigValidator: Sendable {
                 issues.add(device.path.appending("poll_groups").appending(name).appending(index: i), message)
             }
             let interval = profile.pollGroups.first { $0.name == name }.map(\.intervalMs) ?? fallback
-            out.append(.init(name: name, intervalMs: interval, channels: channels))
+            // Drivers see channel names, however the config addressed them.
+            out.append(.init(name: name, intervalMs: interval, channels: channels.map { profile.channel(named: $0)?.name ?? $0 }))
         }
         return out
     }

@@ -42,11 +42,54 @@ public struct DeviceProfile: Sendable, Hashable {
     public var document: JSONValue
     /// The file the profile came from, for error messages.
     public var file: String?
+    /// The document as written (before `extends` was resolved), so that
+    /// profiles added later can extend this one.
+    public var unresolved: JSONValue
 
-    public static let driverSpecificKeys: Set<String> = ["transport", "points", "match", "tests", "extends", "sunspec"]
+    public static let driverSpecificKeys: Set<String> = ["transport", "points", "match", "tests", "extends", "sunspec", "$schema"]
 
+    /// A channel by its name, its standard name (`ess.Soc`), or the standard
+    /// name's last part (`Soc`) when no channel has that name and only one
+    /// standard channel of the profile ends so.
     public func channel(named name: String) -> Channel? {
-        channels.first { $0.name == name || $0.standard == name }
+        if let c = channels.first(where: { $0.name == name || $0.standard == name }) { return c }
+        let bySuffix = channels.filter { $0.standard.map { Self.standardSuffix($0) == name } ?? false }
+        return bySuffix.count == 1 ? bySuffix[0] : nil
+    }
+
+    /// `ess.Soc` → `Soc`.
+    public static func standardSuffix(_ standard: String) -> String {
+        String(standard[standard.index(after: standard.firstIndex(of: ".") ?? standard.startIndex)...])
+    }
+
+    /// The points of a Modbus profile that are channels, as channel objects
+    /// (name, standard, unit, access, description) with the JSON path of
+    /// the point and its poll group.
+    static func channelPoints(of json: JSONValue) -> [(name: String, channel: JSONValue, path: JSONPath, group: String?)] {
+        var out: [(String, JSONValue, JSONPath, String?)] = []
+        func add(_ point: JSONValue, name: String, path: JSONPath, group: String?) {
+            guard case .object(let o) = point, o["internal"] != .bool(true) else { return }
+            var c: [String: JSONValue] = ["name": .string(name)]
+            if let s = o["channel"] { c["standard"] = s }
+            if let u = o["unit"] { c["unit"] = u }
+            if let a = o["access"] { c["access"] = a }
+            if let d = o["description"] { c["description"] = d }
+            out.append((name, .object(c), path, group))
+        }
+        for (i, point) in (json["points"]?.arrayValue ?? []).enumerated() {
+            guard let name = point["name"]?.stringValue else { continue }
+            add(point, name: name, path: .root.appending("points").appending(index: i), group: point["group"]?.stringValue)
+        }
+        for (m, model) in (json["sunspec"]?["models"]?.arrayValue ?? []).enumerated() {
+            guard let group = model["group"]?.stringValue else { continue }
+            let pollGroup = model["poll_group"]?.stringValue
+            for (i, point) in (model["points"]?.arrayValue ?? []).enumerated() {
+                guard let name = point["name"]?.stringValue else { continue }
+                add(point, name: group + "." + name,
+                    path: .root.appending("sunspec").appending("models").appending(index: m).appending("points").appending(index: i), group: pollGroup)
+            }
+        }
+        return out
     }
 
     /// True when the profile implements a standard channel of `family` ("ess").
@@ -79,8 +122,21 @@ public struct DeviceProfile: Sendable, Hashable {
         var channels: [Channel] = []
         var names: Set<String> = []
         var standards: Set<String> = []
-        for (i, item) in (r.array("channels") ?? []).enumerated() {
-            let path = JSONPath.root.appending("channels").appending(index: i)
+        // Modbus profiles declare points, not channels: every point that is
+        // not `internal` is a channel (SunSpec model points as `group.name`).
+        var declared: [(JSONValue, JSONPath, standardKey: String)] = (r.array("channels") ?? []).enumerated().map { i, item in
+            (item, JSONPath.root.appending("channels").appending(index: i), "standard")
+        }
+        var derivedGroups: [String: [String]] = [:]
+        if r.object["channels"] == nil {
+            for point in Self.channelPoints(of: json) where !names.contains(point.name) {
+                names.insert(point.name)
+                declared.append((point.channel, point.path, "channel"))
+                if let g = point.group { derivedGroups[g, default: []].append(point.name) }
+            }
+            names = []
+        }
+        for (item, path, standardKey) in declared {
             guard var c = ObjectReader(item, at: path, issues: issues) else { continue }
             let name = c.requiredString("name")
             let standard = c.string("standard")
@@ -101,10 +157,10 @@ public struct DeviceProfile: Sendable, Hashable {
                 } else {
                     var message = "unknown standard channel \"\(standard)\""
                     if let s = closestMatch(to: standard, in: StandardChannel.all.map(\.name)) { message += " (did you mean \"\(s)\"?)" }
-                    issues.add(path.appending("standard"), message)
+                    issues.add(path.appending(standardKey), message)
                 }
                 if !standards.insert(standard).inserted {
-                    issues.add(path.appending("standard"), "\(standard) is implemented by two channels")
+                    issues.add(path.appending(standardKey), "\(standard) is implemented by two channels")
                 }
             }
             channels.append(Channel(name: name, standard: standard, unit: unit, access: access, description: description))
@@ -121,7 +177,7 @@ public struct DeviceProfile: Sendable, Hashable {
                 interval = g.integer("interval_ms", min: 1)
                 if interval == nil && g.object["interval_ms"] == nil { issues.add(path.appending("interval_ms"), "is required (milliseconds, or \"once\")") }
             }
-            let members = g.stringArray("channels") ?? []
+            let members = g.stringArray("channels") ?? derivedGroups[name] ?? []
             g.rejectUnknownKeys()
             groups.append(PollGroup(name: name, intervalMs: interval, channels: members))
         }
@@ -138,6 +194,7 @@ public struct DeviceProfile: Sendable, Hashable {
         self.channels = channels
         self.pollGroups = groups
         self.document = json
+        self.unresolved = json
         self.file = file
     }
 

@@ -152,7 +152,7 @@ public struct ObjectReader {
 }
 
 /// The candidate within a small edit distance of `word`, for "did you mean".
-func closestMatch(to word: String, in candidates: [String]) -> String? {
+public func closestMatch(to word: String, in candidates: [String]) -> String? {
     var best: (String, Int)?
     for candidate in candidates {
         let d = editDistance(Array(word), Array(candidate))

@@ -73,12 +73,12 @@ public struct Parameter: Sendable {
     }
 
     public static func integer(_ name: String, _ description: String, min: Int? = nil, max: Int? = nil,
-                               default value: Int? = nil, unit: String? = nil, hot: Bool = false) -> Parameter {
+                               default value: Int? = nil, optional: Bool = false, unit: String? = nil, hot: Bool = false) -> Parameter {
         var s = common("integer", description, unit: unit, hot: hot)
         s["minimum"] = min.map { .number(Double($0)) }
         s["maximum"] = max.map { .number(Double($0)) }
         s["default"] = value.map { .number(Double($0)) }
-        return Parameter(name, s, required: value == nil)
+        return Parameter(name, s, required: value == nil && !optional)
     }
 
     public static func boolean(_ name: String, _ description: String, default value: Bool? = nil, hot: Bool = false) -> Parameter {
@@ -88,11 +88,11 @@ public struct Parameter: Sendable {
     }
 
     public static func string(_ name: String, _ description: String, oneOf choices: [String]? = nil,
-                              default value: String? = nil, hot: Bool = false) -> Parameter {
+                              default value: String? = nil, optional: Bool = false, hot: Bool = false) -> Parameter {
         var s = common("string", description, unit: nil, hot: hot)
         s["enum"] = choices.map { .array($0.map(JSONValue.string)) }
         s["default"] = value.map(JSONValue.string)
-        return Parameter(name, s, required: value == nil)
+        return Parameter(name, s, required: value == nil && !optional)
     }
 
     /// The id of a device in the same config whose profile implements the

@@ -8,7 +8,7 @@ struct Switchyard: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchyard",
         abstract: "Switchyard for operators and integrators: plugins, profiles, configs.",
-        subcommands: [PluginCommand.self, ProfileCommand.self, ConfigCommand.self])
+        subcommands: [PluginCommand.self, ProfileCommand.self, ConfigCommand.self, SimCommand.self])
 }
 
 /// A refused input: the message on stderr, exit status 1.
@@ -90,46 +90,6 @@ struct PluginCommand: ParsableCommand {
                 if s.hot { parts.append("hot") }
                 print("    \(name): " + parts.joined(separator: ", ") + (s.description.map { "\n        \($0)" } ?? ""))
             }
-        }
-    }
-}
-
-struct ProfileCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "profile", abstract: "Device profiles.", subcommands: [List.self, Lint.self])
-
-    struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the profiles in the profile folders, and the refused ones.")
-
-        @Option(name: .customLong("profiles"), help: "Profile folder (repeatable). Default: ./DeviceProfiles.")
-        var profiles: [String] = []
-
-        func run() {
-            let catalog = ProfileCatalog.load(directories: profiles.isEmpty ? EdgeSetup.defaultProfileDirectories : profiles)
-            for p in catalog.profiles.values.sorted(by: { $0.id < $1.id }) {
-                print("\(p.id)  driver \(p.driver)  \(p.channels.count) channels  \(p.manufacturer ?? "") \(p.model ?? "")")
-            }
-            for e in catalog.errors { print("REFUSED \(e)") }
-        }
-    }
-
-    struct Lint: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check profile files and report every problem with its path.")
-
-        @Argument(help: "Profile files.")
-        var files: [String]
-
-        func run() throws {
-            var failed = false
-            for file in files {
-                do {
-                    let p = try DeviceProfile(parsing: try FileSystem.readText(file), file: file)
-                    print("\(file): ok (\(p.id), \(p.channels.count) channels)")
-                } catch {
-                    failed = true
-                    print("\(error)")
-                }
-            }
-            if failed { throw ExitCode(1) }
         }
     }
 }

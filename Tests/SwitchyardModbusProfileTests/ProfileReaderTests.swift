@@ -7,7 +7,7 @@ func readPoints(_ text: String, transport: String = "{}") throws -> (points: [Mo
     let issues = IssueList()
     let t = ModbusProfileReader.transport(try JSONValue(parsing: transport), at: JSONPath.root.appending("transport"), issues: issues)
     let points = ModbusProfileReader.points(try JSONValue(parsing: text), at: JSONPath.root.appending("points"), issues: issues)
-    if issues.isEmpty { ModbusProfileReader.lint(points, transport: t, issues: issues) }
+    if issues.isEmpty { ModbusProfile.lint(points, transport: t, issues: issues) }
     return (points, issues.issues.map(\.description))
 }
 
@@ -45,13 +45,13 @@ func readPoints(_ text: String, transport: String = "{}") throws -> (points: [Mo
 
     @Test func lintFindsOverlapsGapsAndLonelyScaleFactors() throws {
         let r = try readPoints("""
-            [{"name": "A", "address": 10, "type": "int32"},
-             {"name": "B", "address": 11, "type": "uint16"},
-             {"name": "C", "address": 25, "type": "int16", "scale": {"point": "C_SF"}},
-             {"name": "C_SF", "address": 35, "type": "int16"},
-             {"name": "D", "address": 50, "type": "int16", "scale": {"point": "Nope"}},
-             {"name": "Bit0", "address": 60, "type": "bit", "bit": 0},
-             {"name": "Bit1", "address": 60, "type": "bit", "bit": 1}]
+            [{"name": "A", "address": 10, "type": "int32", "group": "g"},
+             {"name": "B", "address": 11, "type": "uint16", "group": "g"},
+             {"name": "C", "address": 25, "type": "int16", "scale": {"point": "C_SF"}, "group": "g"},
+             {"name": "C_SF", "address": 35, "type": "int16", "group": "g"},
+             {"name": "D", "address": 50, "type": "int16", "scale": {"point": "Nope"}, "group": "g"},
+             {"name": "Bit0", "address": 60, "type": "bit", "bit": 0, "group": "g"},
+             {"name": "Bit1", "address": 60, "type": "bit", "bit": 1, "group": "g"}]
             """, transport: #"{"readable": {"holding_register": [[0, 29], [30, 60]]}}"#)
         #expect(r.issues.contains("points[1].address: overlaps point \"A\" (holding_register 10…11)"))
         #expect(r.issues.contains("points[2]: addresses 25…35 (holding_register) are not all inside one readable range"))

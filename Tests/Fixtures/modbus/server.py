@@ -1,39 +1,87 @@
-"""A Modbus TCP server from pymodbus, for Switchyard's tests: a peer nobody
-here wrote. Serves holding and input registers from a JSON file given on the
-command line:
+"""A Modbus server from pymodbus, for Switchyard's tests: a peer nobody here
+wrote. Serves the tables given in a JSON file named on the command line:
 
-    {"port": 15020, "unit": 1,
-     "holding": {"40000": [17235, 28243], ...},   # start address -> register values
-     "input": {"0": [1, 2, 3]}}
-Addresses not given answer "illegal data address".
-Prints "ready" on stdout once it listens; runs until killed.
+    {"port": 15020,                       # TCP port, or
+     "serial": "/tmp/x/ttyB",             # a serial device (RTU), e.g. one end of a socat pty pair
+     "baud": 19200, "parity": "E",
+     "units": {"1": {"holding": {"40000": [17235, 28243]},   # start address -> values
+                     "input": {"0": [1, 2, 3]},
+                     "coils": {"0": [1, 0, 1]},
+                     "discrete": {"0": [0, 1]},
+                     "delay_ms": 0}},                        # pause before every answer of this unit
+     "trace": "/tmp/x/requests.log"}      # optional: one line per request: "unit fc address count"
+
+A single-unit shorthand is accepted too: {"port": P, "unit": 1, "holding": ..., "input": ...}.
+Addresses not given answer "illegal data address"; a unit not given never answers.
+Prints "ready" on stdout once it serves; runs until killed.
 """
 import asyncio
 import json
 import signal
 import sys
+import time
 
 from pymodbus.datastore import ModbusDeviceContext, ModbusServerContext, ModbusSparseDataBlock
-from pymodbus.server import StartAsyncTcpServer
+from pymodbus.server import StartAsyncSerialServer, StartAsyncTcpServer
+from pymodbus.framer import FramerType
 
 
-def block(spec):
+class SlowBlock(ModbusSparseDataBlock):
+    """A sparse block that answers after a pause, like a slow device."""
+
+    def __init__(self, values, delay_s):
+        super().__init__(values)
+        self.delay_s = delay_s
+
+    def getValues(self, address, count=1):
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        return super().getValues(address, count)
+
+
+def block(spec, delay_s=0.0):
     values = {}
     for start, regs in spec.items():
         for i, v in enumerate(regs):
             values[int(start) + i] = v
     # Sparse blocks answer "illegal data address" outside the given addresses.
-    return ModbusSparseDataBlock(values or {0: 0})
+    return SlowBlock(values or {65535: 0}, delay_s)
+
+
+def devices(spec):
+    units = spec.get("units")
+    if units is None:
+        units = {str(spec.get("unit", 1)): spec}
+    out = {}
+    for unit, u in units.items():
+        delay = u.get("delay_ms", 0) / 1000.0
+        out[int(unit)] = ModbusDeviceContext(
+            co=block(u.get("coils", {}), delay), di=block(u.get("discrete", {}), delay),
+            hr=block(u.get("holding", {}), delay), ir=block(u.get("input", {}), delay))
+    return out
 
 
 async def main(path):
     with open(path) as f:
         spec = json.load(f)
-    device = ModbusDeviceContext(hr=block(spec.get("holding", {})), ir=block(spec.get("input", {})))
-    context = ModbusServerContext(devices={spec.get("unit", 1): device}, single=False)
-    server = StartAsyncTcpServer(context=context, address=("127.0.0.1", spec["port"]))
+    context = ModbusServerContext(devices=devices(spec), single=False)
+    trace_file = open(spec["trace"], "a", buffering=1) if spec.get("trace") else None
+
+    def trace_pdu(sending, pdu):
+        if trace_file and not sending:
+            address = getattr(pdu, "address", -1)
+            count = getattr(pdu, "count", 1)
+            trace_file.write(f"{pdu.dev_id} {pdu.function_code} {address} {count}\n")
+        return pdu
+
+    if "serial" in spec:
+        server = StartAsyncSerialServer(context=context, port=spec["serial"], framer=FramerType.RTU,
+                                        baudrate=spec.get("baud", 9600), parity=spec.get("parity", "N"),
+                                        bytesize=8, stopbits=spec.get("stopbits", 1), trace_pdu=trace_pdu)
+    else:
+        server = StartAsyncTcpServer(context=context, address=("127.0.0.1", spec["port"]), trace_pdu=trace_pdu)
     task = asyncio.create_task(server)
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(0.5)
     print("ready", flush=True)
     await task
 

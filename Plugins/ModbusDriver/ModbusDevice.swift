@@ -1,0 +1,148 @@
+import SwitchyardJSON
+import SwitchyardModbusIO
+import SwitchyardModbusProfile
+import SwitchyardPluginKit
+
+/// One Modbus device, driven from its profile. Every method but `init`
+/// runs on the device's worker thread [io]; the host never calls two at once.
+final class ModbusDevice: Driver {
+    static let className = "modbus"
+    static let summary = "Any Modbus TCP or RTU device described by a profile (points, transport, SunSpec)"
+    static let parameters: [Parameter] = []
+    static var connection: [Parameter]? { ConnectionSpec.parameters }
+
+    let host: HostContext
+    let id: String
+    let profile: ModbusProfile
+    let spec: ConnectionSpec
+    let pauses: Link.Pauses
+    /// Poll group → the channel names the config asks it to read.
+    let groupChannels: [String: [String]]
+    /// Channels by name (flat points, and every SunSpec `group.name`).
+    var channels: [String: Channel] = [:]
+
+    var link: Link?
+    /// The points of this device at their addresses (SunSpec: once discovered).
+    var layout: PointLayout?
+    /// SunSpec discovery, kept across reconnects.
+    var sunspecChain: SunSpecDiscovery.Chain?
+    var poller: GroupPoller?
+    var writer: SetpointWriter
+
+    init(host: HostContext, config: InstanceConfig) throws {
+        self.host = host
+        id = config.id
+        guard let document = config.profile else { throw PluginError.invalid("device \(config.id): no profile was passed") }
+        do {
+            profile = try ModbusProfile(json: document, file: nil)
+        } catch {
+            throw PluginError.invalid("profile \(document["id"]?.stringValue ?? "?"): \(error)")
+        }
+        spec = try ConnectionSpec(config.connection?.objectValue ?? [:], defaultUnitId: profile.transport.defaultUnitId)
+        let t = profile.transport
+        pauses = Link.Pauses(afterConnectMs: t.delayAfterConnectMs, betweenRequestsMs: t.delayBetweenRequestsMs,
+                             onUnitChangeMs: t.delayOnUnitChangeMs, timeoutMs: spec.timeoutMs ?? t.timeoutMs)
+        groupChannels = config.pollGroups
+        var names = profile.points.filter { !$0.isInternal }.map(\.name)
+        for model in profile.sunspecModels { names += model.points.filter { !$0.isInternal }.map { model.group + "." + $0.name } }
+        for name in Set(names) { channels[name] = try host.channel(name) }
+        writer = SetpointWriter()
+        if !profile.isSunSpec { layout = PointLayout(points: profile.points) }
+    }
+
+    func start() throws {
+        let link = try io { () throws(ModbusConnection.Failure) in try Link.acquire(spec, timeoutMs: pauses.timeoutMs) }
+        self.link = link
+        do {
+            // Open now, so that a device that is not there fails here.
+            try io { () throws(ModbusConnection.Failure) in try link.perform(unit: spec.unitId, pauses: pauses) { _ in } }
+            if profile.isSunSpec && layout == nil { try discover(link) }
+        } catch {
+            link.release()
+            self.link = nil
+            throw error
+        }
+        guard let layout else { throw PluginError.io("no point layout") }
+        if poller == nil {
+            poller = GroupPoller(layout: layout, transport: profile.transport, groups: groupChannels, log: { [host] in host.log(.warning, $0) })
+        }
+        writer.layout = layout
+    }
+
+    func stop() {
+        link?.release()
+        link = nil
+    }
+
+    /// Finds the SunSpec model chain and places the profile's models on it.
+    private func discover(_ link: Link) throws {
+        let chain: SunSpecDiscovery.Chain
+        do {
+            chain = try link.perform(unit: spec.unitId, pauses: pauses) { c throws(ModbusConnection.Failure) in
+                do {
+                    return try SunSpecDiscovery.scan { address, count in try c.readRegisters(address: address, count: count) }
+                } catch let e as ModbusConnection.Failure {
+                    throw e
+                } catch {
+                    throw ModbusConnection.Failure(kind: .illegalDataAddress, message: "\(error)")
+                }
+            }
+        } catch {
+            if error.kind == .io { throw PluginError.io("SunSpec discovery on \(spec.description): \(error)") }
+            throw PluginError(.unavailable, "SunSpec discovery on \(spec.description): \(error)")
+        }
+        let known = Set(profile.sunspecModels.map(\.id))
+        let placed = SunSpecLayout.place(chain.models, using: profile.sunspecModels)
+        guard !placed.isEmpty else {
+            throw PluginError(.unavailable, "\(spec.description) is a SunSpec device with models \(chain.models.map { String($0.id) }.joined(separator: ", ")); profile \(profile.id) knows none of them (\(known.sorted().map(String.init).joined(separator: ", ")))")
+        }
+        sunspecChain = chain
+        layout = PointLayout(points: placed)
+        host.log(.info, "SunSpec device at \(chain.base): models \(chain.models.map { "\($0.id)" }.joined(separator: ", ")); \(placed.count) points placed")
+    }
+
+    func poll(group: String) throws {
+        guard let link, let poller else { throw PluginError.io("not connected") }
+        try writer.flushDue(nowNs: host.monotonicNs, link: link, unit: spec.unitId, pauses: pauses)
+        let readings = try poller.poll(group: group, link: link, unit: spec.unitId, pauses: pauses)
+        for (name, reading) in readings {
+            if poller.layout.scaleFactorNames.contains(name) { writer.scaleFactors[name] = reading.value }
+            guard let channel = channels[name] else { continue }
+            switch reading.quality {
+            case .good:
+                if let v = reading.value { host.publish(channel, v) } else { host.publish(channel, .nan, quality: .notAvailable) }
+            case .notAvailable: host.publish(channel, .nan, quality: .notAvailable)
+            case .implausible: host.publish(channel, reading.value ?? .nan, quality: .fault)
+            }
+        }
+    }
+
+    func write(_ setpoints: [Setpoint]) throws {
+        guard let link else { throw PluginError.io("not connected") }
+        let names = Dictionary(channels.map { ($0.value.handle, $0.key) }, uniquingKeysWith: { a, _ in a })
+        try writer.write(setpoints.map { (names[$0.channel] ?? "channel \($0.channel)", $0.value) },
+                         nowNs: host.monotonicNs, link: link, unit: spec.unitId, pauses: pauses)
+    }
+}
+
+/// Runs a libmodbus step, turning its failure into the plugin error the host expects.
+func io<T>(_ body: () throws(ModbusConnection.Failure) -> T) throws(PluginError) -> T {
+    do {
+        return try body()
+    } catch {
+        throw PluginError.io(error.message)
+    }
+}
+
+/// The points of one device at their addresses, by name.
+struct PointLayout {
+    let points: [ModbusPoint]
+    let byName: [String: ModbusPoint]
+    let scaleFactorNames: Set<String>
+
+    init(points: [ModbusPoint]) {
+        self.points = points
+        byName = Dictionary(points.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        scaleFactorNames = Set(points.compactMap { if case .point(let sf) = $0.scale { return sf }; return nil })
+    }
+}
