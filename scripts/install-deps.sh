@@ -5,8 +5,8 @@ set -euo pipefail
 
 packages=(libsqlite3-dev libffi-dev libmodbus-dev pkg-config)
 case "${1:-run}" in
-  test)  packages+=(gcc python3-pip) ;;
-  bench) packages+=(gcc) ;;
+  test)  packages+=(gcc python3-pip socat) ;;
+  bench) packages+=(gcc python3-pip) ;;
 esac
 
 missing=()
@@ -22,10 +22,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Test peers from PyPI: a Modbus server nobody here wrote.
-if [ "${1:-run}" = test ] && ! python3 -c "import pymodbus" >/dev/null 2>&1; then
+if { [ "${1:-run}" = test ] || [ "${1:-run}" = bench ]; } && ! python3 -c "import pymodbus, serial" >/dev/null 2>&1; then
   echo "installing pymodbus"
-  python3 -m pip install --quiet "pymodbus==3.16.1" 2>/dev/null \
-    || python3 -m pip install --quiet --break-system-packages "pymodbus==3.16.1"
+  python3 -m pip install --quiet "pymodbus[serial]==3.16.1" 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages "pymodbus[serial]==3.16.1"
 fi
 
 if ! command -v swift >/dev/null 2>&1; then

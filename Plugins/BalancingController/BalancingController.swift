@@ -54,6 +54,7 @@ final class BalancingController: Controller {
     init(host: HostContext, config: InstanceConfig) throws {
         self.host = host
         site = try BatterySite(host: host, parameters: config.parameters)
+        site.reportMissing(host)
         settings = try Settings(config.parameters)
         self.parameters = config.parameters
     }
@@ -72,7 +73,7 @@ final class BalancingController: Controller {
         guard let netLoad = r.netLoadW else {
             if !waitingForData { host.log(.warning, "no good value from the meter or the battery: commanding 0 W") }
             waitingForData = true
-            host.write(site.setpoint, 0)
+            site.command(host, 0)
             return
         }
         waitingForData = false
@@ -80,6 +81,6 @@ final class BalancingController: Controller {
                                         chargeCapW: settings.chargeCap, dischargeCapW: settings.dischargeCap)
         if !settings.allowCharge { window = 0...window.upperBound }
         if !settings.allowDischarge { window = window.lowerBound...0 }
-        host.write(site.setpoint, (netLoad - settings.target).clamped(to: window))
+        site.command(host, (netLoad - settings.target).clamped(to: window))
     }
 }

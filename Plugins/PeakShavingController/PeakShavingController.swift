@@ -57,6 +57,7 @@ final class PeakShavingController: Controller {
     init(host: HostContext, config: InstanceConfig) throws {
         self.host = host
         site = try BatterySite(host: host, parameters: config.parameters)
+        site.reportMissing(host)
         settings = try Settings(config.parameters)
         parameters = config.parameters
     }
@@ -72,19 +73,19 @@ final class PeakShavingController: Controller {
         let r = site.read(host)
         guard let netLoad = r.netLoadW else {
             // Without a picture of the site, do not steer; release the battery if we held it.
-            if wasActive { host.write(site.setpoint, 0) }
+            if wasActive { site.command(host, 0) }
             wasActive = false
             return
         }
         let window = BatterySite.window(r, minSoc: settings.minSoc, maxSoc: settings.maxSoc, chargeCapW: settings.rechargeCap)
         if netLoad > settings.threshold {
-            host.write(site.setpoint, (netLoad - settings.threshold).clamped(to: 0...window.upperBound))
+            site.command(host, (netLoad - settings.threshold).clamped(to: 0...window.upperBound))
             wasActive = true
         } else if settings.rechargeEnabled && netLoad < settings.rechargeLevel && window.lowerBound < 0 {
-            host.write(site.setpoint, -(settings.rechargeLevel - netLoad).clamped(to: 0...(-window.lowerBound)))
+            site.command(host, -(settings.rechargeLevel - netLoad).clamped(to: 0...(-window.lowerBound)))
             wasActive = true
         } else {
-            if wasActive || !settings.yieldWhenIdle { host.write(site.setpoint, 0) }
+            if wasActive || !settings.yieldWhenIdle { site.command(host, 0) }
             wasActive = false
         }
     }

@@ -96,7 +96,9 @@ public struct ConfigValidator: Sendable {
             guard let plugin = lookUp(controller.className, kind: .controller, at: controller.path.appending("class"), issues: issues,
                                       context: "class") else { continue }
             let parametersPath = controller.path.appending("parameters")
-            let parameters = plugin.entry.parameters.validate(.object(controller.parameters), at: parametersPath, issues: issues)
+            let bound = bindDevices(plugin.entry.parameters, controller.parameters, at: parametersPath, devices: profileOf,
+                                    enabled: Set(config.devices.filter(\.enabled).map(\.deviceId)), issues: issues)
+            let parameters = plugin.entry.parameters.validate(.object(bound), at: parametersPath, issues: issues)
             checkDeviceBindings(plugin.entry.parameters, parameters, at: parametersPath, devices: profileOf,
                                 disabled: controller.enabled ? disabledDevices : [], issues: issues)
             controllers.append(ResolvedConfig.Controller(config: controller, plugin: plugin, parameters: parameters))
@@ -164,6 +166,28 @@ public struct ConfigValidator: Sendable {
             if let s = closestMatch(to: parts[1], in: profile.channels.map(\.name)) { message += " (did you mean \"\(s)\"?)" }
             issues.add(path, message)
         }
+    }
+
+    /// A `device` parameter left out of the config is bound to the one
+    /// enabled device implementing its family, so that a site with one
+    /// battery and one meter needs no wiring (the spec's example names
+    /// none). With none or several, a required parameter is an error that
+    /// says which devices could be named.
+    private func bindDevices(_ schema: ParameterSchema, _ given: [String: JSONValue], at path: JSONPath, devices: [String: DeviceProfile],
+                             enabled: Set<String>, issues: IssueList) -> [String: JSONValue] {
+        var out = given
+        for (name, property) in schema.properties.sorted(by: { $0.key < $1.key }) {
+            guard let family = property.device, given[name] == nil, property.defaultValue == nil else { continue }
+            let candidates = devices.filter { enabled.contains($0.key) && $0.value.implements(family: family) }.keys.sorted()
+            if candidates.count == 1 {
+                out[name] = .string(candidates[0])
+            } else if schema.required.contains(name) {
+                issues.add(path.appending(name), candidates.isEmpty
+                    ? "no enabled device of this config implements \(family).* channels to bind it to"
+                    : "several devices implement \(family).* channels (\(candidates.joined(separator: ", "))): name one")
+            }
+        }
+        return out
     }
 
     /// Every parameter declared with `device` must name a device of this

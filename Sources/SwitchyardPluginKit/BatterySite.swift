@@ -2,8 +2,15 @@
 /// channels (`ess.*`, `meter.*`), for controllers that steer a battery. It
 /// reads one cycle's values and knows the power window the battery allows
 /// now, including SoC limits.
+///
+/// A channel the bound devices do not have is nil, and the controller runs
+/// without it: no meter or no battery power means no picture of the site
+/// (the controller holds the battery at 0 W), no setpoint means nothing to
+/// steer. `missing` says what is absent so the controller can report it.
 public struct BatterySite: Sendable {
-    public let batteryPower, soc, maxCharge, maxDischarge, setpoint, gridPower: Channel
+    public let batteryPower, soc, maxCharge, maxDischarge, setpoint, gridPower: Channel?
+    /// The channels the bound devices lack, e.g. `bms/ess.SetActivePower`.
+    public let missing: [String]
 
     /// The parameters every battery controller declares: which battery and
     /// meter (bound by the host's validator to devices implementing `ess.*`
@@ -11,7 +18,8 @@ public struct BatterySite: Sendable {
     public static func parameters(minSoc: Double, maxSoc: Double = 100, verb: String = "steer") -> [Parameter] {
         [
             .device("battery", "Battery to \(verb) (a device with ess.* channels)", family: "ess"),
-            .device("meter", "Meter at the grid connection (a device with meter.* channels)", family: "meter"),
+            .device("meter", "Meter at the grid connection (a device with meter.* channels); without one the controller holds the battery at 0 W",
+                    family: "meter", optional: true),
             .number("min_soc", "No discharge at or below this state of charge", min: 0, max: 100, default: minSoc, unit: "%", hot: true),
             .number("max_soc", "No charge at or above this state of charge", min: 0, max: 100, default: maxSoc, unit: "%", hot: true),
         ]
@@ -33,17 +41,42 @@ public struct BatterySite: Sendable {
 
     /// [control] Resolves the channels named by the `battery` and `meter` parameters.
     public init(host: HostContext, parameters: Parameters) throws {
-        try self.init(host: host, battery: parameters.string("battery"), meter: parameters.string("meter"))
+        try self.init(host: host, battery: parameters.string("battery"), meter: parameters.optionalString("meter"))
     }
 
     /// [control] Resolves the channels of `battery` and `meter`.
-    public init(host: HostContext, battery: String, meter: String) throws {
-        batteryPower = try host.channel(battery + "/ess.ActivePower")
-        soc = try host.channel(battery + "/ess.Soc")
-        maxCharge = try host.channel(battery + "/ess.MaxChargePower")
-        maxDischarge = try host.channel(battery + "/ess.MaxDischargePower")
-        setpoint = try host.channel(battery + "/ess.SetActivePower")
-        gridPower = try host.channel(meter + "/meter.ActivePower")
+    public init(host: HostContext, battery: String, meter: String?) throws {
+        var missing: [String] = []
+        func bind(_ address: String) -> Channel? {
+            if let c = try? host.channel(address) { return c }
+            missing.append(address)
+            return nil
+        }
+        batteryPower = bind(battery + "/ess.ActivePower")
+        soc = bind(battery + "/ess.Soc")
+        maxCharge = bind(battery + "/ess.MaxChargePower")
+        maxDischarge = bind(battery + "/ess.MaxDischargePower")
+        setpoint = bind(battery + "/ess.SetActivePower")
+        if let meter {
+            gridPower = bind(meter + "/meter.ActivePower")
+        } else {
+            gridPower = nil
+            missing.append("a grid meter (no meter parameter, and no device with meter.* channels)")
+        }
+        self.missing = missing
+    }
+
+    /// [control] Logs what the site lacks, once, as a warning.
+    public func reportMissing(_ host: HostContext) {
+        guard !missing.isEmpty else { return }
+        host.log(.warning, "running without \(missing.joined(separator: ", ")): " + (setpoint == nil ? "nothing to steer" : "the battery is held at 0 W while the picture is incomplete"))
+    }
+
+    /// [cycle] Commands the battery, if it takes a setpoint.
+    @discardableResult
+    public func command(_ host: HostContext, _ watts: Double) -> HostContext.WriteResult {
+        guard let setpoint else { return .refused("no ess.SetActivePower") }
+        return host.write(setpoint, watts)
     }
 
     /// One cycle's view of the site. nil members had no good value.
@@ -64,8 +97,8 @@ public struct BatterySite: Sendable {
 
     /// [cycle]
     public func read(_ host: HostContext) -> Reading {
-        Reading(gridW: host.value(gridPower), batteryW: host.value(batteryPower), socPercent: host.value(soc),
-                maxChargeW: host.value(maxCharge), maxDischargeW: host.value(maxDischarge))
+        func v(_ c: Channel?) -> Double? { c.flatMap { host.value($0) } }
+        return Reading(gridW: v(gridPower), batteryW: v(batteryPower), socPercent: v(soc), maxChargeW: v(maxCharge), maxDischargeW: v(maxDischarge))
     }
 
     /// The battery power allowed now, as a closed range (negative = charge),

@@ -98,11 +98,13 @@ public struct Parameter: Sendable {
     /// The id of a device in the same config whose profile implements the
     /// standard-channel `family` ("ess", "meter", "pv", "load"). The host
     /// checks the binding before the config is applied.
-    public static func device(_ name: String, _ description: String, family: String, default value: String? = nil) -> Parameter {
+    /// Left out of a config, it is bound to the one device implementing
+    /// the family, if there is exactly one; `optional`: to none if there is none.
+    public static func device(_ name: String, _ description: String, family: String, default value: String? = nil, optional: Bool = false) -> Parameter {
         var s = common("string", description, unit: nil, hot: false)
         s["device"] = .string(family)
         s["default"] = value.map(JSONValue.string)
-        return Parameter(name, s, required: value == nil)
+        return Parameter(name, s, required: value == nil && !optional)
     }
 
     /// An object schema accepting exactly `parameters`.

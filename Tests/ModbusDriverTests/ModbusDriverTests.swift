@@ -147,3 +147,19 @@ import SwitchyardTestSupport
         #expect(Set(server.requests.map(\.unit)).isSuperset(of: [1, 2]))
     }
 }
+
+@Suite(.serialized) struct ModbusTimeoutTests {
+    @Test func aDeviceSlowerThanItsTimeoutIsFaultedAndTheOtherKeepsGoing() throws {
+        var slow = DriverFixture.unit
+        slow.delayMs = 800  // the profile's timeout is 300 ms
+        let slowServer = try PymodbusServer(units: [1: slow])
+        let fastServer = try PymodbusServer(units: [1: DriverFixture.unit])
+        let site = try SiteHarness(config: DriverFixture.config(devices: [DriverFixture.tcpDevice("slow", port: slowServer.port),
+                                                                          DriverFixture.tcpDevice("fast", port: fastServer.port)]),
+                                   extraProfiles: [try DriverFixture.folder()])
+        site.run(cycles: 3)
+        #expect(site.quality("slow/I16") != .good)
+        #expect(site.host.status().devices.first { $0.deviceId == "slow" }?.lastError?.contains("timed out") == true)
+        #expect(site.value("fast/I16") == 123.4)
+    }
+}

@@ -5,6 +5,8 @@ import Foundation
 public final class PeerProcess {
     public let process = Process()
     public let output = Pipe()
+    /// What the process printed up to and including `ready`.
+    public private(set) var banner = ""
 
     /// Starts `arguments` (through /usr/bin/env) and waits until its output
     /// contains `ready`.
@@ -23,6 +25,7 @@ public final class PeerProcess {
             }
             seen += String(decoding: data, as: UTF8.self)
         }
+        banner = seen
     }
 
     public func stop() {

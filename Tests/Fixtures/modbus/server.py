@@ -26,26 +26,13 @@ from pymodbus.server import StartAsyncSerialServer, StartAsyncTcpServer
 from pymodbus.framer import FramerType
 
 
-class SlowBlock(ModbusSparseDataBlock):
-    """A sparse block that answers after a pause, like a slow device."""
-
-    def __init__(self, values, delay_s):
-        super().__init__(values)
-        self.delay_s = delay_s
-
-    def getValues(self, address, count=1):
-        if self.delay_s:
-            time.sleep(self.delay_s)
-        return super().getValues(address, count)
-
-
-def block(spec, delay_s=0.0):
+def block(spec):
     values = {}
     for start, regs in spec.items():
         for i, v in enumerate(regs):
             values[int(start) + i] = v
     # Sparse blocks answer "illegal data address" outside the given addresses.
-    return SlowBlock(values or {65535: 0}, delay_s)
+    return ModbusSparseDataBlock(values or {65535: 0})
 
 
 def devices(spec):
@@ -54,11 +41,15 @@ def devices(spec):
         units = {str(spec.get("unit", 1)): spec}
     out = {}
     for unit, u in units.items():
-        delay = u.get("delay_ms", 0) / 1000.0
         out[int(unit)] = ModbusDeviceContext(
-            co=block(u.get("coils", {}), delay), di=block(u.get("discrete", {}), delay),
-            hr=block(u.get("holding", {}), delay), ir=block(u.get("input", {}), delay))
+            co=block(u.get("coils", {})), di=block(u.get("discrete", {})),
+            hr=block(u.get("holding", {})), ir=block(u.get("input", {})))
     return out
+
+
+def delays(spec):
+    units = spec.get("units") or {str(spec.get("unit", 1)): spec}
+    return {int(unit): u.get("delay_ms", 0) / 1000.0 for unit, u in units.items()}
 
 
 async def main(path):
@@ -66,8 +57,12 @@ async def main(path):
         spec = json.load(f)
     context = ModbusServerContext(devices=devices(spec), single=False)
     trace_file = open(spec["trace"], "a", buffering=1) if spec.get("trace") else None
+    pause = delays(spec)
 
     def trace_pdu(sending, pdu):
+        if not sending and pause.get(pdu.dev_id):
+            # A slow device: the whole server waits, as a single-threaded device would.
+            time.sleep(pause[pdu.dev_id])
         if trace_file and not sending:
             address = getattr(pdu, "address", -1)
             count = getattr(pdu, "count", 1)
