@@ -63,7 +63,8 @@ extension JSONValue {
     /// Integers print without a fraction; other numbers in the shortest form
     /// that round-trips, with a lower-case exponent and no "+".
     public static func format(_ n: Double) -> String {
-        if n.isWholeNumber && abs(n) < 1e15 {
+        // Every integer a double holds exactly (up to 2^53) prints as one.
+        if n.isWholeNumber && abs(n) <= 9_007_199_254_740_992 {
             return String(Int64(n))
         }
         var text = "\(n)"

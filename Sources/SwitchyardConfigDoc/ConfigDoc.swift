@@ -1,1 +1,0 @@
-// Issue 5 groundwork: see README.md (written with the implementation).
