@@ -3,7 +3,7 @@ SWIFT ?= swift
 BUILD_FLAGS ?=
 RELEASE_DIR := .build/release
 
-.PHONY: all build run test bench deps clean
+.PHONY: all build run modbus-demo test bench deps clean
 
 all: build
 
@@ -16,6 +16,10 @@ build: deps
 # Runs the edge on the embedded simulated site until Ctrl-C.
 run: build
 	.build/debug/switchyard-edge run
+
+# A Modbus site without hardware: simulated devices on Modbus TCP and an edge polling them.
+modbus-demo: build
+	scripts/modbus-demo.sh .build/debug
 
 test:
 	@scripts/install-deps.sh test

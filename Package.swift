@@ -55,7 +55,8 @@ let package = Package(
         // RFC 6902 JSON Patch (apply and diff), canonical hashing, signed envelopes.
         .target(
             name: "SwitchyardConfigDoc",
-            dependencies: ["SwitchyardJSON", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["SwitchyardJSON", .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["README.md"]
         ),
         // The SDK plugin authors use; linked statically into each plugin.
         .target(name: "SwitchyardPluginKit", dependencies: ["CSwitchyardPlugin", "SwitchyardJSON"], exclude: ["README.md"]),
@@ -119,7 +120,7 @@ let package = Package(
 
         .target(name: "SwitchyardTestSupport", dependencies: ["SwitchyardHost"], path: "Tests/Support"),
         .testTarget(name: "SwitchyardModelTests", dependencies: ["SwitchyardModel"]),
-        .testTarget(name: "SwitchyardConfigDocTests", dependencies: ["SwitchyardConfigDoc", "SwitchyardJSON"]),
+        .testTarget(name: "SwitchyardConfigDocTests", dependencies: ["SwitchyardConfigDoc", "SwitchyardJSON"], exclude: ["Fixtures"]),
         .testTarget(name: "SwitchyardModbusProfileTests", dependencies: ["SwitchyardModbusProfile", "SwitchyardModel"]),
         .testTarget(name: "SwitchyardModbusIOTests", dependencies: ["SwitchyardModbusIO", "SwitchyardModbusProfile", "SwitchyardTestSupport"]),
         .testTarget(name: "ModbusDriverTests", dependencies: ["SwitchyardHost", "SwitchyardTestSupport"]),

@@ -43,6 +43,9 @@ struct Bench: ParsableCommand {
     @Option(help: "The repository (for the C header and fixtures the soak compiles).")
     var sourceRoot: String = "."
 
+    @Option(help: "Seconds per Modbus measurement (0: skip the Modbus figures).")
+    var modbusSeconds: Double = 10
+
     func run() throws {
         let catalog = PluginCatalog.load(directories: [plugins])
         for e in catalog.errors { print("warning: \(e)") }
@@ -52,6 +55,9 @@ struct Bench: ParsableCommand {
         try callCost(catalog)
         for periodMs in [100, 1000] {
             try cycle(catalog, periodMs: periodMs)
+        }
+        if modbusSeconds > 0 {
+            try ModbusBench(plugins: catalog, profiles: profiles, sourceRoot: sourceRoot, seconds: modbusSeconds).run()
         }
         if soakSeconds > 0 {
             try Soak(plugins: plugins, profiles: profiles, sourceRoot: sourceRoot, baselineSeconds: baselineSeconds, soakSeconds: soakSeconds).run()

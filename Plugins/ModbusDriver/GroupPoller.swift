@@ -2,22 +2,55 @@ import SwitchyardModbusIO
 import SwitchyardModbusProfile
 import SwitchyardPluginKit
 
+/// One point of a planned request, ready to decode: where its words sit
+/// in the answer, its flattened format, its scale factor's slot, and the
+/// channel it publishes to (nil: internal). A class, so that handing it to
+/// the sink costs one reference, not a copy.
+final class CompiledPoint {
+    let name: String
+    let offset: Int
+    let count: Int
+    let format: PointFormat
+    /// Index into the request's points of the scale factor, if any.
+    let scaleFactor: Int?
+    let channel: Channel?
+    let isScaleFactor: Bool
+
+    init(name: String, offset: Int, count: Int, format: PointFormat, scaleFactor: Int?, channel: Channel?, isScaleFactor: Bool) {
+        self.name = name
+        self.offset = offset
+        self.count = count
+        self.format = format
+        self.scaleFactor = scaleFactor
+        self.channel = channel
+        self.isScaleFactor = isScaleFactor
+    }
+}
+
+struct CompiledRequest {
+    let request: ReadRequest
+    let points: [CompiledPoint]
+}
+
 /// Reads poll groups with the fewest requests the planner allows, and
-/// learns from "illegal data address" answers: the gaps a failed request
-/// bridged become holes the planner avoids, each of its points is read on
-/// its own, and a point the device has no register for is disabled (and
-/// reported once) instead of failing its group every poll.
+/// learns from "illegal data address" answers: the gaps a refused request
+/// bridged are probed and those refused become holes the planner avoids,
+/// each of its points is read on its own, and a point the device has no
+/// register for is disabled (and reported once) instead of failing its
+/// group every poll.
 final class GroupPoller {
+    /// Called for every point read: its compiled form and its reading.
+    typealias Sink = (CompiledPoint, PointReading) -> Void
+
     let layout: PointLayout
     private var planner: ReadPlanner
     private let groupPoints: [String: [ModbusPoint]]
-    private var plans: [String: [ReadRequest]] = [:]
+    private let channels: [String: Channel]
+    private var plans: [String: [CompiledRequest]] = [:]
     private(set) var disabled: Set<String> = []
-    /// Requests made since start, for the benchmark and status.
-    private(set) var requests = 0
     private let log: (String) -> Void
 
-    init(layout: PointLayout, transport: ModbusTransport, groups: [String: [String]], log: @escaping (String) -> Void) {
+    init(layout: PointLayout, transport: ModbusTransport, groups: [String: [String]], channels: [String: Channel], log: @escaping (String) -> Void) {
         self.layout = layout
         planner = transport.planner
         var byGroup: [String: [ModbusPoint]] = [:]
@@ -25,14 +58,24 @@ final class GroupPoller {
             byGroup[group] = names.compactMap { layout.byName[$0] }.filter(\.access.isReadable)
         }
         groupPoints = byGroup
+        self.channels = channels
         self.log = log
     }
 
-    func plan(_ group: String) throws(PluginError) -> [ReadRequest] {
+    func plan(_ group: String) throws(PluginError) -> [CompiledRequest] {
         if let p = plans[group] { return p }
+        let all = layout.points.map(\.planned)
+        // A point that cannot be planned any more (a learned hole between it
+        // and its scale factor) is disabled alone; the rest of the group goes on.
+        for point in groupPoints[group] ?? [] where !disabled.contains(point.name) {
+            if case .failure(let error) = Result(catching: { () throws(PlanError) in try planner.plan([point.planned], all: all) }) {
+                disabled.insert(point.name)
+                log("point \(point.name) is disabled until the device is reconfigured: \(error.reason)")
+            }
+        }
         let members = (groupPoints[group] ?? []).filter { !disabled.contains($0.name) }
         do {
-            let p = try planner.plan(members.map(\.planned), all: layout.points.map(\.planned))
+            let p = try planner.plan(members.map(\.planned), all: all).map(compile)
             plans[group] = p
             return p
         } catch {
@@ -40,28 +83,41 @@ final class GroupPoller {
         }
     }
 
+    private func compile(_ r: ReadRequest) -> CompiledRequest {
+        let points = r.points.compactMap { layout.byName[$0] }
+        let index = Dictionary(points.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        return CompiledRequest(request: r, points: points.map { p in
+            var sf: Int?
+            if case .point(let name) = p.scale { sf = index[name] }
+            return CompiledPoint(name: p.name, offset: p.address - r.start, count: p.count, format: p.format, scaleFactor: sf,
+                                 channel: channels[p.name], isScaleFactor: layout.scaleFactorNames.contains(p.name))
+        })
+    }
+
     /// Reads a group. Throws `.io` when the device or line failed (the
     /// host reconnects with backoff); learns and goes on after illegal
     /// addresses.
-    func poll(group: String, link: Link, unit: Int, pauses: Link.Pauses) throws(PluginError) -> [(String, PointReading)] {
-        var out: [(String, PointReading)] = []
-        for request in try plan(group) {
+    func poll(group: String, link: Link, unit: Int, pauses: Link.Pauses, sink: Sink) throws(PluginError) {
+        for compiled in try plan(group) {
             do {
-                out += try read(request, link: link, unit: unit, pauses: pauses)
+                try read(compiled, link: link, unit: unit, pauses: pauses, sink: sink)
             } catch {
                 switch error.kind {
                 case .io:
                     throw PluginError.io(error.message)
                 case .illegalDataAddress, .illegalFunction, .illegalDataValue:
-                    out += try isolate(request, error: error, link: link, unit: unit, pauses: pauses)
+                    try isolate(compiled.request, link: link, unit: unit, pauses: pauses, sink: sink)
                 }
             }
         }
-        return out
     }
 
-    private func read(_ r: ReadRequest, link: Link, unit: Int, pauses: Link.Pauses) throws(ModbusConnection.Failure) -> [(String, PointReading)] {
-        requests += 1
+    private func read(_ c: CompiledRequest, link: Link, unit: Int, pauses: Link.Pauses, sink: Sink) throws(ModbusConnection.Failure) {
+        let words = try fetch(c.request, link: link, unit: unit, pauses: pauses)
+        Self.decode(c, words: words, sink: sink)
+    }
+
+    private func fetch(_ r: ReadRequest, link: Link, unit: Int, pauses: Link.Pauses) throws(ModbusConnection.Failure) -> [UInt16] {
         let words = try link.perform(unit: unit, pauses: pauses) { c throws(ModbusConnection.Failure) in
             switch r.table {
             case .holding_register: try c.readRegisters(address: r.start, count: r.count)
@@ -73,30 +129,28 @@ final class GroupPoller {
         guard words.count == r.count else {
             throw ModbusConnection.Failure(kind: .io, message: "short answer: \(words.count) of \(r.count) registers")
         }
-        return decode(r, words: words)
+        return words
     }
 
-    /// Decodes every point a request served (scale factors first).
-    func decode(_ r: ReadRequest, words: [UInt16]) -> [(String, PointReading)] {
-        let lookup: (RegisterTable, Int) -> UInt16? = { table, address in
-            table == r.table && address >= r.start && address <= r.end ? words[address - r.start] : nil
-        }
-        var out: [(String, PointReading)] = []
-        for name in r.points {
-            guard let point = layout.byName[name] else { continue }
-            var sf: PointReading?
-            if case .point(let sfName) = point.scale, let sfPoint = layout.byName[sfName] {
-                sf = PointCodec.read(sfPoint, registers: lookup)
+    /// Decodes every point a request served, each with its scale factor
+    /// from the same answer.
+    static func decode(_ c: CompiledRequest, words: [UInt16], sink: Sink) {
+        c.points.withUnsafeBufferPointer { points in
+            for p in points where p.format.type != .string {
+                var sf: Double?
+                if let i = p.scaleFactor {
+                    let s = points[i]
+                    let (reading, _) = PointCodec.decode(s.format, words: words[s.offset..<(s.offset + s.count)], scaleFactor: nil)
+                    sf = reading.quality == .good ? reading.value : nil
+                }
+                sink(p, PointCodec.decode(p.format, words: words[p.offset..<(p.offset + p.count)], scaleFactor: sf).reading)
             }
-            if let reading = PointCodec.read(point, scaleFactor: sf, registers: lookup) { out.append((name, reading)) }
         }
-        return out
     }
 
-    /// A request was refused: remember the gaps it bridged, read its points
+    /// A request was refused: remember the holes it bridged, read its points
     /// one by one, disable those the device does not have.
-    private func isolate(_ r: ReadRequest, error: ModbusConnection.Failure, link: Link, unit: Int, pauses: Link.Pauses) throws(PluginError) -> [(String, PointReading)] {
-        let members = r.points.compactMap { layout.byName[$0] }
+    private func isolate(_ r: ReadRequest, link: Link, unit: Int, pauses: Link.Pauses, sink: Sink) throws(PluginError) {
         // The stretches the request bridged that no point of the device
         // covers: probe each once; those refused become holes the planner
         // never bridges again. (Addresses of other points are left to those
@@ -104,35 +158,28 @@ final class GroupPoller {
         var covered = Set<Int>()
         for p in layout.points where p.table == r.table { covered.formUnion(p.address..<(p.address + p.count)) }
         for gap in Self.runs((r.start...r.end).filter { !covered.contains($0) }) {
-            let probe = ReadRequest(table: r.table, start: gap.lowerBound, count: gap.count, points: [])
             do throws(ModbusConnection.Failure) {
-                _ = try read(probe, link: link, unit: unit, pauses: pauses)
+                _ = try fetch(ReadRequest(table: r.table, start: gap.lowerBound, count: gap.count, points: []), link: link, unit: unit, pauses: pauses)
             } catch {
                 if error.kind == .io { throw PluginError.io(error.message) }
                 planner.unreadable[r.table, default: []].formUnion(gap)
             }
         }
         plans = [:]
-        var out: [(String, PointReading)] = []
+        let members = r.points.compactMap { layout.byName[$0] }
         let sfNames = layout.scaleFactorNames
         for point in members where !sfNames.contains(point.name) || members.count == 1 {
             guard let single = try? planner.plan([point.planned], all: layout.points.map(\.planned)), !single.isEmpty else { continue }
             do throws(ModbusConnection.Failure) {
-                for s in single { out += try read(s, link: link, unit: unit, pauses: pauses) }
+                for s in single { try read(compile(s), link: link, unit: unit, pauses: pauses, sink: sink) }
             } catch {
                 if error.kind == .io { throw PluginError.io(error.message) }
                 disabled.insert(point.name)
-                out.append((point.name, .notAvailable))
+                let c = compile(ReadRequest(table: point.table, start: point.address, count: point.count, points: [point.name]))
+                for p in c.points { sink(p, .notAvailable) }
                 log("\(point.table.rawValue) \(point.address)…\(point.address + point.count - 1) (point \(point.name)): \(error.message); the point is disabled until the device is reconfigured")
             }
         }
-        // Scale factors read alongside their values above; report them too.
-        for sf in members where sfNames.contains(sf.name) && !out.contains(where: { $0.0 == sf.name }) && members.count > 1 {
-            if let single = try? planner.plan([sf.planned]), let s = single.first, let readings = try? read(s, link: link, unit: unit, pauses: pauses) {
-                out += readings
-            }
-        }
-        return out
     }
 
     /// [1, 2, 3, 7, 8] → [1...3, 7...8].

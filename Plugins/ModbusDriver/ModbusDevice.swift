@@ -64,9 +64,12 @@ final class ModbusDevice: Driver {
         }
         guard let layout else { throw PluginError.io("no point layout") }
         if poller == nil {
-            poller = GroupPoller(layout: layout, transport: profile.transport, groups: groupChannels, log: { [host] in host.log(.warning, $0) })
+            poller = GroupPoller(layout: layout, transport: profile.transport, groups: groupChannels, channels: channels,
+                                 log: { [host] in host.log(.warning, $0) })
         }
         writer.layout = layout
+        // A device that restarted may have lost what we wrote: write again.
+        writer.forgetWritten()
     }
 
     func stop() {
@@ -93,7 +96,9 @@ final class ModbusDevice: Driver {
         }
         let known = Set(profile.sunspecModels.map(\.id))
         let placed = SunSpecLayout.place(chain.models, using: profile.sunspecModels)
-        guard !placed.isEmpty else {
+        // Every SunSpec device has the common model; it alone is no match.
+        let beyondCommon = chain.models.filter { $0.id != 1 && known.contains($0.id) }
+        guard !placed.isEmpty, !beyondCommon.isEmpty else {
             throw PluginError(.unavailable, "\(spec.description) is a SunSpec device with models \(chain.models.map { String($0.id) }.joined(separator: ", ")); profile \(profile.id) knows none of them (\(known.sorted().map(String.init).joined(separator: ", ")))")
         }
         sunspecChain = chain
@@ -103,16 +108,21 @@ final class ModbusDevice: Driver {
 
     func poll(group: String) throws {
         guard let link, let poller else { throw PluginError.io("not connected") }
-        try writer.flushDue(nowNs: host.monotonicNs, link: link, unit: spec.unitId, pauses: pauses)
-        let readings = try poller.poll(group: group, link: link, unit: spec.unitId, pauses: pauses)
-        for (name, reading) in readings {
-            if poller.layout.scaleFactorNames.contains(name) { writer.scaleFactors[name] = reading.value }
-            guard let channel = channels[name] else { continue }
+        do throws(PluginError) {
+            try writer.flushDue(nowNs: host.monotonicNs, link: link, unit: spec.unitId, pauses: pauses)
+        } catch {
+            if error.code == .io { throw error }
+            // A held setpoint refused when it came due: report it, and poll on.
+            host.log(.warning, "setpoint write refused: \(error.message)")
+        }
+        let now = host.monotonicNs
+        try poller.poll(group: group, link: link, unit: spec.unitId, pauses: pauses) { point, reading in
+            if point.isScaleFactor { writer.scaleFactors[point.name] = reading.value }
+            guard let channel = point.channel else { return }
             switch reading.quality {
-            case .good:
-                if let v = reading.value { host.publish(channel, v) } else { host.publish(channel, .nan, quality: .notAvailable) }
-            case .notAvailable: host.publish(channel, .nan, quality: .notAvailable)
-            case .implausible: host.publish(channel, reading.value ?? .nan, quality: .fault)
+            case .good: host.publish(channel, reading.value ?? .nan, quality: reading.value == nil ? .notAvailable : .good, timestampNs: now)
+            case .notAvailable: host.publish(channel, .nan, quality: .notAvailable, timestampNs: now)
+            case .implausible: host.publish(channel, reading.value ?? .nan, quality: .fault, timestampNs: now)
             }
         }
     }

@@ -32,6 +32,12 @@ struct SetpointWriter {
         if !refusals.isEmpty { throw PluginError.invalid(refusals.joined(separator: "; ")) }
     }
 
+    /// After a reconnect: nothing is known to be on the device any more, so
+    /// `on_change_only` writes the next value again. Held values stay held.
+    mutating func forgetWritten() {
+        for name in last.keys { last[name]?.deviceValue = .nan }
+    }
+
     /// Writes held setpoints whose interval has passed.
     mutating func flushDue(nowNs: Int64, link: Link, unit: Int, pauses: Link.Pauses) throws(PluginError) {
         guard !pending.isEmpty else { return }

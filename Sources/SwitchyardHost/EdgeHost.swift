@@ -424,7 +424,7 @@ public final class EdgeHost: @unchecked Sendable {
                 old.page.values.withLock { oldValues in
                     worker.page.values.withLock { newValues in
                         for (i, h) in worker.page.handles.enumerated() {
-                            if let slot = old.page.slotOf[h] { newValues[i] = oldValues[slot] }
+                            if let slot = old.page.slot(of: h) { newValues[i] = oldValues[slot] }
                         }
                     }
                 }

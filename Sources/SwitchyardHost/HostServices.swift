@@ -59,7 +59,7 @@ final class InstanceContext: @unchecked Sendable {
         if let deviceId {
             // A driver names its own channels without the device part.
             let full = address.contains("/") ? address : deviceId + "/" + address
-            guard let handle = directory.handle(for: full), page?.slotOf[handle] != nil else {
+            guard let handle = directory.handle(for: full), page?.slot(of: handle) != nil else {
                 return .failure("device \(deviceId) has no channel \"\(address)\" in its profile")
             }
             return .success(handle)

@@ -117,7 +117,10 @@ public final class ChannelDirectory: Sendable {
 final class DevicePage: Sendable {
     let deviceId: String
     let handles: [Int32]
-    let slotOf: [Int32: Int]
+    /// Slot of each handle, as a dense table from the lowest handle (a
+    /// device's handles are nearly contiguous): no hashing on the publish path.
+    private let firstHandle: Int32
+    private let slots: [Int]
     /// Per channel: a value older than this is reported stale (nil: never).
     /// Changes with the poll intervals (a period change).
     let staleAfterNs: Mutex<[Int64?]>
@@ -127,15 +130,23 @@ final class DevicePage: Sendable {
         self.deviceId = deviceId
         self.handles = handles
         self.staleAfterNs = Mutex(staleAfterNs)
-        var slotOf: [Int32: Int] = [:]
-        for (i, h) in handles.enumerated() { slotOf[h] = i }
-        self.slotOf = slotOf
+        let low = handles.min() ?? 0
+        var slots = [Int](repeating: -1, count: handles.isEmpty ? 0 : Int((handles.max() ?? 0) - low) + 1)
+        for (i, h) in handles.enumerated() { slots[Int(h - low)] = i }
+        self.firstHandle = low
+        self.slots = slots
         values = Mutex([sy_value](repeating: .unavailable, count: handles.count))
     }
 
     /// [io] Stores a fresh value; false if the handle is not this device's.
+    func slot(of handle: Int32) -> Int? {
+        let i = Int(handle) - Int(firstHandle)
+        guard i >= 0, i < slots.count, slots[i] >= 0 else { return nil }
+        return slots[i]
+    }
+
     func publish(_ handle: Int32, _ value: sy_value) -> Bool {
-        guard let slot = slotOf[handle] else { return false }
+        guard let slot = slot(of: handle) else { return false }
         values.withLock { $0[slot] = value }
         return true
     }
@@ -168,7 +179,7 @@ final class DevicePage: Sendable {
 
     /// The value as the next snapshot would see it (stale rule applied).
     func reading(_ handle: Int32, nowNs: Int64) -> ChannelReading? {
-        guard let slot = slotOf[handle] else { return nil }
+        guard let slot = slot(of: handle) else { return nil }
         var r = values.withLock { $0[slot].reading }
         if r.quality == .good, let limit = staleAfterNs.withLock({ $0[slot] }), nowNs - r.timestampNs > limit { r.quality = .stale }
         return r

@@ -9,7 +9,9 @@ import Glibc
 /// where the handler says the device has no register, and tells the handler
 /// about writes. One thread (the caller of `run`) serves every client in
 /// turn, as small devices do.
-public final class ModbusServer {
+public final class ModbusServer: @unchecked Sendable {
+    // @unchecked: the context and the register map are used by the thread
+    // that calls `run` only; `registers` may be filled before `run` starts.
     public enum Table: Sendable, Equatable {
         case coils, discreteInputs, holdingRegisters, inputRegisters
     }

@@ -52,9 +52,16 @@ public struct ModbusProfile: Sendable {
         if o["points"] == nil && o["sunspec"] == nil {
             issues.add(.root, "a modbus profile needs \"points\" or \"sunspec\"")
         }
+        if o["channels"] != nil {
+            issues.add(.root.appending("channels"), "a modbus profile's channels are its points (those not internal): remove \"channels\" and set \"channel\" on points for standard channels")
+        }
         Self.lint(points, transport: transport, issues: issues)
+        // Model points are relative to where the device puts the model:
+        // readable ranges cannot apply, the request size limit does.
+        var modelTransport = ModbusTransport()
+        modelTransport.maxRegistersPerRead = transport.maxRegistersPerRead
         for model in sunspecModels {
-            Self.lint(model.points, transport: ModbusTransport(), issues: issues)
+            Self.lint(model.points, transport: modelTransport, issues: issues)
         }
         let declared = Set(pollGroups.keys)
         for p in points + sunspecModels.flatMap(\.points) where p.group.map({ !declared.contains($0) }) ?? false {

@@ -57,29 +57,68 @@ public enum PointCodec {
         return decode(point, words: words[...], scaleFactor: scaleFactor)
     }
 
-    /// Decodes exactly the point's words.
+    /// Decodes exactly the point's words, with the enum label.
     public static func decode(_ point: ModbusPoint, words: ArraySlice<UInt16>, scaleFactor: PointReading? = nil) -> PointReading {
-        if point.type != .string && point.type != .bit && !point.notAvailable.isEmpty {
-            let raw = RegisterCodec.rawPattern(words, byteOrder: point.byteOrder, wordOrder: point.wordOrder)
-            if point.notAvailable.contains(raw) { return .notAvailable }
-        }
-        switch RegisterCodec.decode(words, as: point.type, byteOrder: point.byteOrder, wordOrder: point.wordOrder, bit: point.bit) {
-        case .text(let s):
+        if point.type == .string {
+            guard case .text(let s) = RegisterCodec.decode(words, as: .string, byteOrder: point.byteOrder) else { return .notAvailable }
             return PointReading(value: nil, text: s)
-        case .number(let raw):
-            guard raw.isFinite else { return .notAvailable }
-            var sf: Double?
-            if case .point = point.scale {
-                guard let s = scaleFactor, s.quality == .good, let v = s.value else { return .notAvailable }
-                sf = v
-            }
-            guard var value = point.scale.apply(raw, offset: point.offset, scaleFactor: sf) else { return .notAvailable }
-            if let range = point.plausible, !range.contains(value) {
-                return PointReading(value: point.inverted ? -value : value, quality: .implausible)
-            }
-            if point.inverted { value = -value }
-            let label = point.values[Int(exactly: raw) ?? -1]
-            return PointReading(value: value, text: label)
         }
+        var (reading, raw) = decode(point.format, words: words, scaleFactor: scaleFactor?.quality == .good ? scaleFactor?.value : nil)
+        if reading.quality == .good, let raw, let label = point.values[raw] { reading.text = label }
+        return reading
+    }
+
+    /// A number as decoded by the driver's hot path: no labels, no strings,
+    /// no allocation. `scaleFactor` is the scale-factor point's value (nil:
+    /// it has none, or it was not available).
+    public static func decode(_ f: borrowing PointFormat, words: ArraySlice<UInt16>, scaleFactor: Double?) -> (reading: PointReading, raw: Int?) {
+        let pattern = RegisterCodec.rawPattern(words, byteOrder: f.byteOrder, wordOrder: f.wordOrder)
+        if f.type != .bit, f.notAvailable.contains(pattern) { return (.notAvailable, nil) }
+        let raw: Double
+        switch f.type {
+        case .uint16, .uint32, .uint64, .enum, .bitfield: raw = Double(pattern)
+        case .int16: raw = Double(Int16(bitPattern: UInt16(truncatingIfNeeded: pattern)))
+        case .int32: raw = Double(Int32(bitPattern: UInt32(truncatingIfNeeded: pattern)))
+        case .int64: raw = Double(Int64(bitPattern: pattern))
+        case .float32: raw = Double(Float(bitPattern: UInt32(truncatingIfNeeded: pattern)))
+        case .float64: raw = Double(bitPattern: pattern)
+        case .bit: raw = Double((pattern >> UInt64(f.bit)) & 1)
+        case .string: return (.notAvailable, nil)
+        }
+        guard raw.isFinite else { return (.notAvailable, nil) }
+        if f.needsScaleFactor && scaleFactor == nil { return (.notAvailable, nil) }
+        guard var value = f.scale.apply(raw, offset: f.offset, scaleFactor: scaleFactor) else { return (.notAvailable, nil) }
+        if f.hasRange, value < f.rangeLow || value > f.rangeHigh {
+            return (PointReading(value: f.inverted ? -value : value, quality: .implausible), nil)
+        }
+        if f.inverted { value = -value }
+        return (PointReading(value: value), Int(exactly: raw))
+    }
+}
+
+/// What decoding a point needs, flattened: the driver keeps one per point
+/// of a request and decodes without touching the point's names or labels.
+public struct PointFormat: Sendable {
+    public var type: ValueType
+    public var byteOrder: ByteOrder
+    public var wordOrder: WordOrder
+    public var bit: Int
+    public var scale: Scale
+    public var needsScaleFactor: Bool
+    public var offset: Double
+    public var notAvailable: [UInt64]
+    public var hasRange: Bool
+    public var rangeLow: Double
+    public var rangeHigh: Double
+    public var inverted: Bool
+}
+
+extension ModbusPoint {
+    public var format: PointFormat {
+        var needsSF = false
+        if case .point = scale { needsSF = true }
+        return PointFormat(type: type, byteOrder: byteOrder, wordOrder: wordOrder, bit: bit, scale: scale, needsScaleFactor: needsSF,
+                           offset: offset, notAvailable: notAvailable, hasRange: plausible != nil,
+                           rangeLow: plausible?.lowerBound ?? 0, rangeHigh: plausible?.upperBound ?? 0, inverted: inverted)
     }
 }

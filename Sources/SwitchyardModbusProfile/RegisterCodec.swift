@@ -78,8 +78,16 @@ public enum RegisterCodec {
     /// The raw integer pattern of `registers`, for comparing with "not
     /// available" sentinels (which vendors give as raw values: 0x8000,
     /// 0xFFFFFFFF, NaN patterns).
+    /// Computed without building the byte array (the driver's hot path);
+    /// values up to 4 registers.
     public static func rawPattern(_ registers: ArraySlice<UInt16>, byteOrder: ByteOrder = .big, wordOrder: WordOrder = .big) -> UInt64 {
-        unsigned(bytes(registers, byteOrder: byteOrder, wordOrder: wordOrder))
+        var v: UInt64 = 0
+        if wordOrder == .big {
+            for w in registers { v = v << 16 | UInt64(byteOrder == .big ? w : w.byteSwapped) }
+        } else {
+            for w in registers.reversed() { v = v << 16 | UInt64(byteOrder == .big ? w : w.byteSwapped) }
+        }
+        return v
     }
 
     /// Encodes a number for writing. nil when it does not fit the type

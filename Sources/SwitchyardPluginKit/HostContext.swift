@@ -103,7 +103,14 @@ public final class HostContext: @unchecked Sendable {
     /// if the channel is not one of this device's.
     @discardableResult
     public func publish(_ channel: Channel, _ value: Double, quality: Quality = .good) -> Bool {
-        var v = sy_value(type: SY_VALUE_F64, quality: quality.rawValue, timestamp_ns: monotonicNs, f64: value, i64: 0)
+        publish(channel, value, quality: quality, timestampNs: monotonicNs)
+    }
+
+    /// [io] The same, with the time of the reading (a driver publishing
+    /// many values of one answer reads the clock once).
+    @discardableResult
+    public func publish(_ channel: Channel, _ value: Double, quality: Quality = .good, timestampNs: Int64) -> Bool {
+        var v = sy_value(type: SY_VALUE_F64, quality: quality.rawValue, timestamp_ns: timestampNs, f64: value, i64: 0)
         return api.pointee.publish(api.pointee.context, channel.handle, &v) == SY_OK
     }
 }

@@ -163,3 +163,28 @@ import SwitchyardTestSupport
         #expect(site.value("fast/I16") == 123.4)
     }
 }
+
+@Suite(.serialized) struct ModbusLearningTests {
+    @Test func aHoleBetweenAValueAndItsScaleFactorDisablesThatPointOnly() throws {
+        let dir = TestPaths.temporaryDirectory()
+        try #"""
+        { "id": "holey", "driver": "modbus", "source": "tests",
+          "poll_groups": { "fast": { "interval_ms": 1000 } },
+          "points": [
+            { "name": "W", "address": 100, "type": "int16", "scale": { "point": "W_SF" }, "group": "fast" },
+            { "name": "W_SF", "address": 102, "type": "int16", "internal": true, "group": "fast" },
+            { "name": "Hz", "address": 103, "type": "uint16", "scale": 0.01, "group": "fast" }
+          ] }
+        """#.write(toFile: dir + "/holey.json", atomically: true, encoding: .utf8)
+        // The device has no register 101.
+        let server = try PymodbusServer(units: [1: .init(holding: [100: [500], 102: [0xFFFF, 5000]])])
+        let site = try SiteHarness(config: DriverFixture.config(devices: [DriverFixture.tcpDevice("d", port: server.port, profile: "holey")]),
+                                   extraProfiles: [dir])
+        site.run(cycles: 4)
+        #expect(site.value("d/Hz") == 50)
+        #expect(site.quality("d/W") == .notAvailable)
+        let status = site.host.status().devices[0]
+        #expect(status.state == .running)
+        #expect(status.pollFailures == 0)
+    }
+}

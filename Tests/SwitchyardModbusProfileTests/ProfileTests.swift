@@ -120,4 +120,10 @@ private let meter = """
         sim.update(timeSeconds: 11)
         #expect(sim.word(.holding_register, 20) == 55)
     }
+
+    @Test func aModbusProfileDoesNotDeclareChannels() throws {
+        let withChannels = meter.replacingOccurrences(of: "\"driver\": \"modbus\",", with: "\"driver\": \"modbus\", \"channels\": [{\"name\": \"W\"}],")
+        let error = #expect(throws: ValidationError.self) { try profile(withChannels) }
+        #expect(error?.description.contains("p.json: channels: a modbus profile's channels are its points") == true)
+    }
 }

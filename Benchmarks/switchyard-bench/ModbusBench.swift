@@ -1,0 +1,239 @@
+import Foundation
+import Logging
+import Synchronization
+import SwitchyardHost
+import SwitchyardJSON
+import SwitchyardModbusIO
+import SwitchyardModbusProfile
+import SwitchyardModel
+
+/// The Modbus figures of `make bench`: driver throughput against a plain C
+/// libmodbus loop and the pymodbus client on the same server; requests per
+/// poll against the optimum for every shipped profile; healthy devices'
+/// polling while another device hangs.
+struct ModbusBench {
+    let plugins: PluginCatalog
+    let profiles: String
+    let sourceRoot: String
+    let seconds: Double
+
+    func run() throws {
+        print("Modbus driver")
+        try requestsPerPoll()
+        try throughput()
+        try hangingDevice()
+        print("")
+    }
+
+    // MARK: Throughput
+
+    /// A profile of `count` uint16 points from address 0, one poll group.
+    static func flatProfile(id: String, count: Int, intervalMs: Int) -> JSONValue {
+        let points: [JSONValue] = (0..<count).map { ["name": .string("R\($0)"), "address": .number(Double($0)), "type": "uint16", "group": "g"] }
+        return ["id": .string(id), "driver": "modbus", "source": "switchyard-bench",
+                "poll_groups": ["g": ["interval_ms": .number(Double(intervalMs))]], "points": .array(points)]
+    }
+
+    func throughput() throws {
+        let registers = 1000
+        let server = try ModbusServer(port: 0)
+        for a in 0..<registers { server.registers.set(.holdingRegisters, a, UInt16(a)) }
+        let stop = StopFlag()
+        let thread = Thread { server.run(handler: AnswerEverything()) { stop.isSet } }
+        thread.start()
+        defer { stop.set() }
+
+        // 1. The driver, through the host: one poll of the group per cycle.
+        let dir = NSTemporaryDirectory() + "switchyard-bench-modbus-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try FileSystem.writeText(Self.flatProfile(id: "bench_flat", count: registers, intervalMs: 1000).prettyText, to: dir + "/bench_flat.json")
+        let clock = ManualClock(startNs: 1_000_000_000, wallClockOriginNs: 1_767_225_600_000_000_000)
+        let host = EdgeHost(plugins: plugins, profiles: ProfileCatalog.load(directories: [dir]), clock: clock, deviceIO: .inline, logger: quietLogger("bench"))
+        let config: JSONValue = ["version": 1, "edge_id": "bench", "core_cycle": ["period_ms": 1000], "scheduler": ["controllers": []],
+                                 "modbus_devices": [["device_id": "d", "profile": "bench_flat",
+                                                     "connection": ["protocol": "tcp", "host": "127.0.0.1", "port": .number(Double(server.port))]]]]
+        try host.apply(EdgeConfig(json: config))
+        for _ in 0..<20 { host.runCycle(deadlineNs: clock.monotonicNs()); clock.advance(byNs: 1_000_000_000) }
+        let wall = SystemClock()
+        let start = wall.monotonicNs()
+        var polls = 0
+        while wall.monotonicNs() - start < Int64(seconds * 1e9) {
+            host.runCycle(deadlineNs: clock.monotonicNs())
+            clock.advance(byNs: 1_000_000_000)
+            polls += 1
+        }
+        let driverRate = Double(polls * registers) / (Double(wall.monotonicNs() - start) / 1e9)
+        let healthy = host.status().devices.first?.state == .running && host.reading("d/R999")?.value == 999
+        host.stop()
+
+        // 2. A plain C libmodbus loop, compiled now.
+        let cLoop = dir + "/c-loop"
+        let cRate = try? run("/bin/sh", ["-c", "cc -O2 -o \(cLoop) \(sourceRoot)/Benchmarks/modbus/c-loop.c $(pkg-config --cflags --libs libmodbus) && \(cLoop) 127.0.0.1 \(server.port) \(registers) \(seconds)"])
+        // 3. The pymodbus client.
+        let pyRate = try? run("/usr/bin/env", ["python3", "-W", "ignore", "\(sourceRoot)/Benchmarks/modbus/pymodbus-loop.py", "127.0.0.1", String(server.port), String(registers), String(seconds)])
+
+        func rate(_ r: Double) -> String { fixed(r / 1000, 1) + "k registers/s" }
+        print("  throughput, \(registers) holding registers in requests of 125, \(fixed(seconds, 0)) s each, one libmodbus server in this process:")
+        print("    driver through the host  \(rate(driverRate))  (\(polls) polls\(healthy ? "" : ", VALUES WRONG"))")
+        if let c = cRate.flatMap({ Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) {
+            print("    plain C libmodbus loop   \(rate(c))   driver / C = \(fixed(driverRate / c * 100, 1)) %   target >= 90 %")
+        } else {
+            print("    plain C libmodbus loop   skipped (cc or libmodbus-dev missing)")
+        }
+        if let p = pyRate.flatMap({ Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) {
+            print("    pymodbus client          \(rate(p))   driver / pymodbus = \(fixed(driverRate / p, 1))×")
+        } else {
+            print("    pymodbus client          skipped (pymodbus missing)")
+        }
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    // MARK: Requests per poll
+
+    /// For every group of every shipped Modbus profile: the planner's
+    /// requests against the fewest possible (a dynamic program over the
+    /// same constraints). SunSpec profiles are laid out as the simulator
+    /// serves them (one model of each kind).
+    func requestsPerPoll() throws {
+        let catalog = ProfileCatalog.load(directories: [profiles])
+        var rows: [(String, Int, Int)] = []
+        for p in catalog.profiles.values.sorted(by: { $0.id < $1.id }) where p.driver == ModbusProfile.driverClass {
+            let m = try ModbusProfile(json: p.document, file: p.file)
+            let points = m.isSunSpec ? ProfileSimulation(profile: m).points : m.points
+            let all = points.map(\.planned)
+            var planned = 0, optimum = 0
+            for (_, members) in Dictionary(grouping: points.filter { $0.access.isReadable && $0.group != nil }, by: { $0.group! }) {
+                let plan = try m.transport.planner.plan(members.map(\.planned), all: all)
+                planned += plan.count
+                optimum += RequestOptimum.fewest(members.map(\.planned), all: all, planner: m.transport.planner)
+            }
+            rows.append((p.id, planned, optimum))
+        }
+        print("  requests per full poll (every group once), planner vs optimum:")
+        for (id, planned, optimum) in rows {
+            print("    \(id.padding(toLength: 24, withPad: " ", startingAt: 0)) \(String(planned).leftPadded(3)) vs \(String(optimum).leftPadded(3))\(planned == optimum ? "" : "   NOT OPTIMAL")")
+        }
+        print("    \(rows.filter { $0.1 == $0.2 }.count) of \(rows.count) profiles at the optimum   target: all")
+    }
+
+    // MARK: A hanging device
+
+    /// Healthy devices polled every 100 ms, first alone, then next to a
+    /// device that accepts the connection and never answers.
+    func hangingDevice() throws {
+        let server = try ModbusServer(port: 0)
+        let stop = StopFlag()
+        let thread = Thread { server.run(handler: AnswerEverything()) { stop.isSet } }
+        thread.start()
+        defer { stop.set() }
+        // A listener that never accepts: connects succeed (the backlog), answers never come.
+        let hang = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var a = sockaddr_in()
+        a.sin_family = sa_family_t(AF_INET)
+        a.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(hang, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(hang, $0, &length) } }
+        listen(hang, 16)
+        defer { close(hang) }
+        let hangPort = Int(UInt16(bigEndian: a.sin_port))
+
+        let dir = NSTemporaryDirectory() + "switchyard-bench-hang-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileSystem.writeText(Self.flatProfile(id: "bench_small", count: 20, intervalMs: 100).prettyText, to: dir + "/bench_small.json")
+        let healthy = 4
+        func measure(withHang: Bool) throws -> (pollsPerSecond: Double, worst: Double) {
+            var devices: [JSONValue] = (0..<healthy).map { i in
+                ["device_id": .string("ok\(i)"), "profile": "bench_small", "connection": ["host": "127.0.0.1", "port": .number(Double(server.port))]]
+            }
+            if withHang {
+                devices.append(["device_id": "hung", "profile": "bench_small", "connection": ["host": "127.0.0.1", "port": .number(Double(hangPort))]])
+            }
+            let host = EdgeHost(plugins: plugins, profiles: ProfileCatalog.load(directories: [dir]), logger: quietLogger("bench"))
+            try host.apply(EdgeConfig(json: ["version": 1, "edge_id": "bench", "core_cycle": ["period_ms": 100], "scheduler": ["controllers": []],
+                                             "modbus_devices": .array(devices)]))
+            try host.start()
+            let clock = SystemClock()
+            clock.sleep(untilNs: clock.monotonicNs() + 2_000_000_000)
+            let before = host.status().devices.filter { $0.deviceId.hasPrefix("ok") }.map(\.polls)
+            let start = clock.monotonicNs()
+            clock.sleep(untilNs: start + Int64(seconds * 1e9))
+            let after = host.status().devices.filter { $0.deviceId.hasPrefix("ok") }.map(\.polls)
+            let elapsed = Double(clock.monotonicNs() - start) / 1e9
+            host.stop()
+            let rates = zip(after, before).map { Double($0 - $1) / elapsed }
+            return (rates.reduce(0, +) / Double(rates.count), rates.min() ?? 0)
+        }
+        let quiet = try measure(withHang: false)
+        let hung = try measure(withHang: true)
+        print("  \(healthy) healthy devices polled every 100 ms, \(fixed(seconds, 0)) s each:")
+        print("    alone                 \(fixed(quiet.pollsPerSecond, 2)) polls/s per device (slowest \(fixed(quiet.worst, 2)))")
+        print("    next to a hung device \(fixed(hung.pollsPerSecond, 2)) polls/s per device (slowest \(fixed(hung.worst, 2)))   ratio \(fixed(hung.pollsPerSecond / quiet.pollsPerSecond * 100, 1)) %   target: unchanged")
+    }
+
+    func run(_ path: String, _ arguments: [String]) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = arguments
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw CocoaError(.executableLoad) }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+final class StopFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    var isSet: Bool { flag.load(ordering: .relaxed) }
+    func set() { flag.store(true, ordering: .relaxed) }
+}
+
+/// Serves whatever is asked: the throughput server does no work of its own.
+struct AnswerEverything: ModbusServerHandler {
+    func willAnswer(_ request: ModbusServer.Request, registers: ModbusServer.Registers) -> Bool { true }
+    func didWrite(_ request: ModbusServer.Request, registers: ModbusServer.Registers) {}
+}
+
+/// The fewest requests that read a group under the planner's rules, by
+/// dynamic programming over the clusters in address order (a cluster is a
+/// point with its scale factor). The planner is greedy; this checks it.
+enum RequestOptimum {
+    static func fewest(_ points: [PlannedPoint], all: [PlannedPoint], planner: ReadPlanner) -> Int {
+        var total = 0
+        for table in RegisterTable.allCases {
+            let members = points.filter { $0.table == table }
+            guard !members.isEmpty else { continue }
+            // Clusters as the planner forms them: plan each point alone.
+            var clusters: [ClosedRange<Int>] = []
+            for p in members {
+                guard let r = try? planner.plan([p], all: all).first else { continue }
+                clusters.append(r.start...r.end)
+            }
+            clusters.sort { ($0.lowerBound, $0.upperBound) < ($1.lowerBound, $1.upperBound) }
+            // best[i]: fewest requests for clusters[0..<i].
+            var best = [Int](repeating: Int.max, count: clusters.count + 1)
+            best[0] = 0
+            for j in 1...clusters.count {
+                var low = clusters[j - 1].lowerBound, high = clusters[j - 1].upperBound
+                for i in stride(from: j - 1, through: 0, by: -1) {
+                    low = min(low, clusters[i].lowerBound)
+                    high = max(high, clusters[i].upperBound)
+                    let probe = PlannedPoint(name: "span", table: table, address: low, count: high - low + 1)
+                    guard (try? planner.plan([probe]))?.count == 1, best[i] != Int.max else { continue }
+                    best[j] = min(best[j], best[i] + 1)
+                }
+            }
+            total += best[clusters.count]
+        }
+        return total
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
+}
