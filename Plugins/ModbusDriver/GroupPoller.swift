@@ -112,6 +112,22 @@ final class GroupPoller {
         }
     }
 
+    /// Reads some points once, outside the poll groups (the scale factors
+    /// of write-only points, after connecting). Points that cannot be read
+    /// are left out; an I/O failure throws.
+    func readOnce(_ names: [String], link: Link, unit: Int, pauses: Link.Pauses, sink: Sink) throws(PluginError) {
+        let points = names.compactMap { layout.byName[$0] }
+        guard !points.isEmpty, let plan = try? planner.plan(points.map(\.planned), all: layout.points.map(\.planned)) else { return }
+        for r in plan {
+            do throws(ModbusConnection.Failure) {
+                try read(compile(r), link: link, unit: unit, pauses: pauses, sink: sink)
+            } catch {
+                if error.kind == .io { throw PluginError.io(error.message) }
+                log("could not read \(r.points.joined(separator: ", ")): \(error.message)")
+            }
+        }
+    }
+
     private func read(_ c: CompiledRequest, link: Link, unit: Int, pauses: Link.Pauses, sink: Sink) throws(ModbusConnection.Failure) {
         let words = try fetch(c.request, link: link, unit: unit, pauses: pauses)
         Self.decode(c, words: words, sink: sink)

@@ -4,8 +4,8 @@ import Glibc
 import Synchronization
 import SwitchyardModbusIO
 
-/// The wire to a device: a TCP connection of its own, or an RTU line shared
-/// by every device on the same serial port. Requests on one link never
+/// The wire to a device: a TCP connection or an RTU line, shared by every
+/// device on the same endpoint (units behind one gateway, or on one port). Requests on one link never
 /// overlap (a lock), and the transport's pauses are kept between them: after
 /// connect, between requests, and when the unit id changes on a shared line.
 final class Link: @unchecked Sendable {
@@ -16,13 +16,11 @@ final class Link: @unchecked Sendable {
     private var connected = false
     private var lastRequestEndNs: Int64 = 0
     private var users = 0
-    let shared: Bool
     let key: String
 
-    init(connection: ModbusConnection, key: String, shared: Bool) {
+    init(connection: ModbusConnection, key: String) {
         self.connection = connection
         self.key = key
-        self.shared = shared
     }
 
     struct Pauses {
@@ -54,11 +52,11 @@ final class Link: @unchecked Sendable {
             do throws(ModbusConnection.Failure) {
                 return try body(connection)
             } catch {
-                // A broken TCP stream is not reused; on a shared line a
-                // silent unit must not cut off the others, so only the
-                // leftovers of its answer are dropped.
+                // A broken TCP stream is not reused (every device on it
+                // reconnects); on a serial line a silent unit must not cut
+                // off the others, so only the leftovers of its answer go.
                 if error.kind == .io {
-                    if shared { connection.flush() } else { connection.close(); connected = false }
+                    if isSerial { connection.flush() } else { connection.close(); connected = false }
                 }
                 throw error
             }
@@ -67,10 +65,6 @@ final class Link: @unchecked Sendable {
 
     /// Ends this device's use of the link; the connection closes with its last user.
     func release() {
-        guard shared else {
-            reset()
-            return
-        }
         let last = Link.registry.withLock { r -> Bool in
             users -= 1
             if users <= 0 { r[key] = nil; return true }
@@ -84,31 +78,31 @@ final class Link: @unchecked Sendable {
         }
     }
 
-    /// Drops the connection so the next request reconnects (TCP after a failure).
-    func reset() {
-        guard !shared else { return }
-        lock.withLock { _ in
-            connection.close()
-            connected = false
-        }
-    }
-
     // MARK: Sharing
 
-    /// Serial lines in use in this process, by device path.
+    /// Links in use in this process, by TCP endpoint or serial device path.
     static let registry = Mutex<[String: Link]>([:])
 
-    /// The link for a connection: serial lines are shared by path (settings
-    /// must agree), TCP links are per device.
+    /// The link for a connection. Devices with the same TCP endpoint (units
+    /// behind one gateway) or the same serial device share one link, so
+    /// their requests take turns and the unit-change pause applies; a
+    /// serial line's settings must agree.
     static func acquire(_ spec: ConnectionSpec, timeoutMs: Int) throws(ModbusConnection.Failure) -> Link {
-        switch spec.transport {
-        case .tcp(let host, let port):
-            let link = Link(connection: try ModbusConnection(host: host, port: port, unitId: spec.unitId, timeoutMs: timeoutMs),
-                            key: "tcp:\(host):\(port)", shared: false)
-            link.users = 1
-            return link
-        case .rtu(let settings):
-            return try registry.withLock { r throws(ModbusConnection.Failure) -> Link in
+        try registry.withLock { r throws(ModbusConnection.Failure) -> Link in
+            switch spec.transport {
+            case .tcp(let host, let port):
+                let key = "tcp:\(host):\(port)"
+                if let existing = r[key] {
+                    existing.users += 1
+                    return existing
+                }
+                let link = Link(connection: try ModbusConnection(host: host, port: port, unitId: spec.unitId, timeoutMs: timeoutMs),
+                                key: key)
+                link.isSerial = false
+                link.users = 1
+                r[key] = link
+                return link
+            case .rtu(let settings):
                 if let existing = r[settings.device] {
                     guard existing.settings == settings else {
                         throw ModbusConnection.Failure(kind: .io, message: "\(settings.device) is already open with other serial settings (\(existing.settings.map(describe) ?? "?")); every device on one line must use the same baud, parity, data and stop bits")
@@ -117,14 +111,18 @@ final class Link: @unchecked Sendable {
                     return existing
                 }
                 let link = Link(connection: try ModbusConnection(serial: settings, unitId: spec.unitId, timeoutMs: timeoutMs),
-                                key: settings.device, shared: true)
+                                key: settings.device)
                 link.settings = settings
+                link.isSerial = true
                 link.users = 1
                 r[settings.device] = link
                 return link
             }
         }
     }
+
+    /// A serial line survives a silent unit; a TCP stream that failed does not.
+    var isSerial = false
 
     var settings: ModbusConnection.SerialSettings?
 

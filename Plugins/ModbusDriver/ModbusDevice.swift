@@ -18,6 +18,8 @@ final class ModbusDevice: Driver {
     let pauses: Link.Pauses
     /// Poll group → the channel names the config asks it to read.
     let groupChannels: [String: [String]]
+    /// This device's folder for caches, if the host gives one.
+    let dataDirectory: String?
     /// Channels by name (flat points, and every SunSpec `group.name`).
     var channels: [String: Channel] = [:]
 
@@ -43,8 +45,11 @@ final class ModbusDevice: Driver {
         pauses = Link.Pauses(afterConnectMs: t.delayAfterConnectMs, betweenRequestsMs: t.delayBetweenRequestsMs,
                              onUnitChangeMs: t.delayOnUnitChangeMs, timeoutMs: spec.timeoutMs ?? t.timeoutMs)
         groupChannels = config.pollGroups
-        var names = profile.points.filter { !$0.isInternal }.map(\.name)
-        for model in profile.sunspecModels { names += model.points.filter { !$0.isInternal }.map { model.group + "." + $0.name } }
+        dataDirectory = config.dataDirectory
+        // Channels as DeviceProfile derives them: points not internal, not strings.
+        let isChannel = { (p: ModbusPoint) in !p.isInternal && p.type != .string }
+        var names = profile.points.filter(isChannel).map(\.name)
+        for model in profile.sunspecModels { names += model.points.filter(isChannel).map { model.group + "." + $0.name } }
         for name in Set(names) { channels[name] = try host.channel(name) }
         writer = SetpointWriter()
         if !profile.isSunSpec { layout = PointLayout(points: profile.points) }
@@ -70,6 +75,16 @@ final class ModbusDevice: Driver {
         writer.layout = layout
         // A device that restarted may have lost what we wrote: write again.
         writer.forgetWritten()
+        // Scale factors that only writes need are read once per connect.
+        let writeOnlyFactors = layout.points.filter { $0.access == .write }.compactMap { p -> String? in
+            if case .point(let sf) = p.scale { return sf }
+            return nil
+        }
+        if !writeOnlyFactors.isEmpty, let poller {
+            try poller.readOnce(writeOnlyFactors, link: link, unit: spec.unitId, pauses: pauses) { point, reading in
+                if point.isScaleFactor { writer.scaleFactors[point.name] = reading.value }
+            }
+        }
     }
 
     func stop() {
@@ -77,13 +92,19 @@ final class ModbusDevice: Driver {
         link = nil
     }
 
-    /// Finds the SunSpec model chain and places the profile's models on it.
+    /// Finds the SunSpec model chain (from the cache when the device still
+    /// has it there) and places the profile's models on it.
     private func discover(_ link: Link) throws {
         let chain: SunSpecDiscovery.Chain
+        let cache = SunSpecCache(directory: dataDirectory, endpoint: spec.description)
         do {
             chain = try link.perform(unit: spec.unitId, pauses: pauses) { c throws(ModbusConnection.Failure) in
+                let read = { (address: Int, count: Int) throws -> [UInt16] in try c.readRegisters(address: address, count: count) }
+                if let cached = cache.load(), SunSpecCache.stillValid(cached, read: read) { return cached }
                 do {
-                    return try SunSpecDiscovery.scan { address, count in try c.readRegisters(address: address, count: count) }
+                    let found = try SunSpecDiscovery.scan(read: read)
+                    cache.store(found)
+                    return found
                 } catch let e as ModbusConnection.Failure {
                     throw e
                 } catch {

@@ -35,6 +35,7 @@ public final class EdgeHost: @unchecked Sendable {
     let cycleState = CycleState()
 
     private let pending = Mutex<PreparedConfig?>(nil)
+    private let dataDirectory: String?
     private let applyLock = Mutex<Int>(0)  // the last generation prepared
     private let reloadLock = Mutex<Int>(0)
     private let shared = Mutex(SharedStatus())
@@ -81,8 +82,11 @@ public final class EdgeHost: @unchecked Sendable {
         var activeAlarms: Set<String> = []
     }
 
+    /// `dataDirectory`: where drivers may keep files across restarts (each
+    /// device gets `<dataDirectory>/devices/<device_id>`); nil: nowhere.
     public init(plugins: PluginCatalog, profiles: ProfileCatalog, clock: any CycleClock = SystemClock(),
-                deviceIO: DeviceIOMode = .threads, logger: Logger = Logger(label: "switchyard.edge")) {
+                deviceIO: DeviceIOMode = .threads, logger: Logger = Logger(label: "switchyard.edge"), dataDirectory: String? = nil) {
+        self.dataDirectory = dataDirectory
         self.catalogs = Mutex((plugins, profiles))
         self.clock = clock
         self.deviceIO = deviceIO
@@ -167,7 +171,7 @@ public final class EdgeHost: @unchecked Sendable {
                 do {
                     prepared = try PreparedConfig.build(resolved, generation: lastGeneration + 1, running: shared.withLock { $0.running },
                                                         recreate: recreate, directory: directory, clock: clock, log: log,
-                                                        cycle: cycleState, plugins: plugins)
+                                                        cycle: cycleState, plugins: plugins, dataDirectory: dataDirectory)
                 } catch {
                     directory.restore(saved)
                     shared.withLock { $0.lastApplyError = "\(error)" }

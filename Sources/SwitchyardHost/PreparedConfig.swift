@@ -58,7 +58,7 @@ final class PreparedConfig: @unchecked Sendable {
     /// hot parameters changed (their plugin refused the hot change before).
     static func build(_ resolved: ResolvedConfig, generation: Int, running: PreparedConfig?, recreate: Set<String> = [],
                       directory: ChannelDirectory, clock: any CycleClock, log: LogQueue, cycle: CycleState,
-                      plugins: PluginCatalog) throws(HostError) -> PreparedConfig {
+                      plugins: PluginCatalog, dataDirectory: String? = nil) throws(HostError) -> PreparedConfig {
         var failures: [String] = []
         var workers: [DeviceWorker] = []
         var created = Retirement()
@@ -93,6 +93,7 @@ final class PreparedConfig: @unchecked Sendable {
                 "poll_groups": .object(Dictionary(uniqueKeysWithValues: device.pollGroups.map { ($0.name, .array($0.channels.map(JSONValue.string))) })),
             ]
             if let connection = device.config.connection { config["connection"] = connection }
+            if let dataDirectory { config["data_directory"] = .string(dataDirectory + "/devices/" + device.id) }
             do {
                 let instance = try PluginInstance.create(plugin: plugin, className: device.profile.driver, config: .object(config), context: context)
                 let worker = DeviceWorker(device: device, instance: instance, page: page, clock: clock, log: log)

@@ -1,8 +1,9 @@
 import SwitchyardModbusProfile
 
 /// Serves a `ProfileSimulation` over Modbus TCP: reads of addresses the
-/// profile does not cover get "illegal data address", like a real device;
-/// writes reach the simulation. `switchyard sim modbus` runs one.
+/// profile does not cover, and writes to registers that are not setpoints,
+/// get "illegal data address", like a real device; writes reach the
+/// simulation. `switchyard sim modbus` runs one.
 public final class SimulatedDeviceServer: ModbusServerHandler {
     public let simulation: ProfileSimulation
     private let monotonicSeconds: () -> Double
@@ -17,6 +18,8 @@ public final class SimulatedDeviceServer: ModbusServerHandler {
         let table = Self.table(request.table)
         let range = request.address...(request.address + request.count - 1)
         guard simulation.isPresent(table, range) else { return false }
+        // Like a device, refuse writes to registers that are not setpoints.
+        if request.isWrite && !simulation.isWritable(table, range) { return false }
         if !request.isWrite {
             simulation.update(timeSeconds: monotonicSeconds())
             for a in range { registers.set(request.table, a, simulation.word(table, a)) }

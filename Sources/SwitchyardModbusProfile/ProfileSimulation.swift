@@ -30,6 +30,8 @@ public final class ProfileSimulation {
         for p in points {
             present[p.table, default: []].append(p.address...(p.address + p.count - 1))
         }
+        // A device answers everywhere its profile says it may be read.
+        for (table, ranges) in profile.transport.readable { present[table, default: []] += ranges }
         chooseScaleFactors()
         update(timeSeconds: 0)
     }
@@ -38,6 +40,11 @@ public final class ProfileSimulation {
     public func isPresent(_ table: RegisterTable, _ range: ClosedRange<Int>) -> Bool {
         let ranges = present[table] ?? []
         return range.allSatisfy { a in ranges.contains { $0.contains(a) } }
+    }
+
+    /// True when every address of the range belongs to a writable point.
+    public func isWritable(_ table: RegisterTable, _ range: ClosedRange<Int>) -> Bool {
+        range.allSatisfy { a in points.contains { $0.table == table && $0.access.isWritable && $0.address <= a && a < $0.address + $0.count } }
     }
 
     /// The raw word at an address (0 where nothing is stored).

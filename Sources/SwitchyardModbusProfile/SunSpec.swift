@@ -17,7 +17,7 @@ public enum SunSpecDiscovery {
     }
 
     /// A model found on the device.
-    public struct FoundModel: Sendable, Equatable, Codable {
+    public struct FoundModel: Sendable, Equatable {
         public var id: Int
         /// Address of the model's id register; its data starts at `start + 2`.
         public var start: Int
@@ -30,9 +30,14 @@ public enum SunSpecDiscovery {
         }
     }
 
-    public struct Chain: Sendable, Equatable, Codable {
+    public struct Chain: Sendable, Equatable {
         public var base: Int
         public var models: [FoundModel]
+
+        public init(base: Int, models: [FoundModel]) {
+            self.base = base
+            self.models = models
+        }
     }
 
     /// Scans the bases in order; the first with the marker wins. A read that

@@ -68,7 +68,8 @@ public struct DeviceProfile: Sendable, Hashable {
     static func channelPoints(of json: JSONValue) -> [(name: String, channel: JSONValue, path: JSONPath, group: String?)] {
         var out: [(String, JSONValue, JSONPath, String?)] = []
         func add(_ point: JSONValue, name: String, path: JSONPath, group: String?) {
-            guard case .object(let o) = point, o["internal"] != .bool(true) else { return }
+            // Strings are not channels: the process image carries numbers.
+            guard case .object(let o) = point, o["internal"] != .bool(true), o["type"] != .string("string") else { return }
             var c: [String: JSONValue] = ["name": .string(name)]
             if let s = o["channel"] { c["standard"] = s }
             if let u = o["unit"] { c["unit"] = u }

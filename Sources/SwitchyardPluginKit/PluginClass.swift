@@ -11,6 +11,10 @@ public struct InstanceConfig: Sendable {
     public var connection: JSONValue?
     /// Drivers: poll group name → channel names.
     public var pollGroups: [String: [String]]
+    /// Drivers: a folder of this device's own that survives restarts (for
+    /// caches such as a discovered register map), when the host has one.
+    /// It may not exist yet; the driver creates it.
+    public var dataDirectory: String?
 }
 
 /// The outcome of a hot parameter change.

@@ -132,7 +132,8 @@ private let createInstance: @convention(c) (
             parameters: Parameters(json["parameters"]?.objectValue ?? [:]),
             profile: json["profile"],
             connection: json["connection"],
-            pollGroups: pollGroups
+            pollGroups: pollGroups,
+            dataDirectory: json["data_directory"]?.stringValue
         )
         let context = HostContext(host)
         let object = try type.init(host: context, config: config)

@@ -87,7 +87,7 @@ struct Run: AsyncParsableCommand {
         for error in profiles.errors { logger.warning("profile refused: \(error)") }
         let document = try config.map(EdgeSetup.readConfig) ?? DemoSite.config()
 
-        let host = EdgeHost(plugins: plugins, profiles: profiles, logger: logger)
+        let host = EdgeHost(plugins: plugins, profiles: profiles, logger: logger, dataDirectory: data)
         do {
             try host.apply(document)
         } catch {

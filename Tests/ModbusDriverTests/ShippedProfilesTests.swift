@@ -63,6 +63,30 @@ import SwitchyardTestSupport
         #expect(site.host.reading("inv/inverter.W")?.quality == .good)
     }
 
+    @Test func aDiscoveredSunSpecMapIsCachedAndReusedAfterARestart() throws {
+        let profile = try #require(Self.catalog.profiles["sunspec_inverter"])
+        let m = try ModbusProfile(json: profile.document, file: profile.file)
+        var holding: [Int: [UInt16]] = [:]
+        for (address, word) in try #require(m.tests.first).registers[.holding_register] ?? [:] { holding[address] = [word] }
+        let server = try PymodbusServer(units: [1: .init(holding: holding)])
+        let data = TestPaths.temporaryDirectory()
+        let config = DriverFixture.config(devices: [DriverFixture.tcpDevice("inv", port: server.port, profile: "sunspec_inverter")])
+        func headerReads() -> Int { server.requests.filter { $0.function == 3 && $0.count == 2 }.count }
+
+        let first = try SiteHarness(config: config, dataDirectory: data)
+        first.run(cycles: 2)
+        #expect(first.host.reading("inv/inverter.W")?.quality == .good)
+        first.host.stop()
+        let scanned = headerReads()
+        #expect(scanned >= 3)  // the marker, then a header per model and the end
+        #expect(FileManager.default.fileExists(atPath: data + "/devices/inv/sunspec-chain.json"))
+
+        let second = try SiteHarness(config: config, dataDirectory: data)
+        second.run(cycles: 2)
+        #expect(second.host.reading("inv/inverter.W")?.quality == .good)
+        #expect(headerReads() - scanned == 2)  // marker and first header checked, no scan
+    }
+
     @Test func theSimulatorServesAProfileAndTakesWrites() throws {
         let profiles = try DriverFixture.folder()
         let sim = try PeerProcess([TestPaths.executable("switchyard"), "sim", "modbus", "--profile", profiles + "/test_modbus_device.json",
