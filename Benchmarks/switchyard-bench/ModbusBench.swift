@@ -66,6 +66,20 @@ struct ModbusBench {
         let healthy = host.status().devices.first?.state == .running && host.reading("d/R999")?.value == 999
         host.stop()
 
+        // 1b. The same reads from this process without the driver: libmodbus
+        //     through ModbusConnection, no decoding, no host.
+        let direct = try ModbusConnection(host: "127.0.0.1", port: server.port, unitId: 1)
+        try direct.connect()
+        let directStart = wall.monotonicNs()
+        var directRegisters = 0
+        while wall.monotonicNs() - directStart < Int64(seconds * 1e9) {
+            for a in stride(from: 0, to: registers, by: 125) {
+                directRegisters += try direct.readRegisters(address: a, count: min(125, registers - a)).count
+            }
+        }
+        let directRate = Double(directRegisters) / (Double(wall.monotonicNs() - directStart) / 1e9)
+        direct.close()
+
         // 2. A plain C libmodbus loop, compiled now.
         let cLoop = dir + "/c-loop"
         let cRate = try? run("/bin/sh", ["-c", "cc -O2 -o \(cLoop) \(sourceRoot)/Benchmarks/modbus/c-loop.c $(pkg-config --cflags --libs libmodbus) && \(cLoop) 127.0.0.1 \(server.port) \(registers) \(seconds)"])
@@ -75,6 +89,7 @@ struct ModbusBench {
         func rate(_ r: Double) -> String { fixed(r / 1000, 1) + "k registers/s" }
         print("  throughput, \(registers) holding registers in requests of 125, \(fixed(seconds, 0)) s each, one libmodbus server in this process:")
         print("    driver through the host  \(rate(driverRate))  (\(polls) polls\(healthy ? "" : ", VALUES WRONG"))")
+        print("    the same reads in-process without the driver (Swift on libmodbus)  \(rate(directRate))   driver / this = \(fixed(driverRate / directRate * 100, 1)) %")
         if let c = cRate.flatMap({ Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) {
             print("    plain C libmodbus loop   \(rate(c))   driver / C = \(fixed(driverRate / c * 100, 1)) %   target >= 90 %")
         } else {

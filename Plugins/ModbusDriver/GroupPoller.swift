@@ -46,6 +46,8 @@ final class GroupPoller {
     private var planner: ReadPlanner
     private let groupPoints: [String: [ModbusPoint]]
     private let channels: [String: Channel]
+    /// Every point of the device by name, for the planner.
+    private let planned: [String: PlannedPoint]
     private var plans: [String: [CompiledRequest]] = [:]
     private(set) var disabled: Set<String> = []
     private let log: (String) -> Void
@@ -59,23 +61,23 @@ final class GroupPoller {
         }
         groupPoints = byGroup
         self.channels = channels
+        planned = ReadPlanner.index(layout.points.map(\.planned))
         self.log = log
     }
 
     func plan(_ group: String) throws(PluginError) -> [CompiledRequest] {
         if let p = plans[group] { return p }
-        let all = layout.points.map(\.planned)
         // A point that cannot be planned any more (a learned hole between it
         // and its scale factor) is disabled alone; the rest of the group goes on.
         for point in groupPoints[group] ?? [] where !disabled.contains(point.name) {
-            if case .failure(let error) = Result(catching: { () throws(PlanError) in try planner.plan([point.planned], all: all) }) {
+            if case .failure(let error) = Result(catching: { () throws(PlanError) in try planner.plan([point.planned], byName: planned) }) {
                 disabled.insert(point.name)
                 log("point \(point.name) is disabled until the device is reconfigured: \(error.reason)")
             }
         }
         let members = (groupPoints[group] ?? []).filter { !disabled.contains($0.name) }
         do {
-            let p = try planner.plan(members.map(\.planned), all: all).map(compile)
+            let p = try planner.plan(members.map(\.planned), byName: planned).map(compile)
             plans[group] = p
             return p
         } catch {
@@ -117,7 +119,7 @@ final class GroupPoller {
     /// are left out; an I/O failure throws.
     func readOnce(_ names: [String], link: Link, unit: Int, pauses: Link.Pauses, sink: Sink) throws(PluginError) {
         let points = names.compactMap { layout.byName[$0] }
-        guard !points.isEmpty, let plan = try? planner.plan(points.map(\.planned), all: layout.points.map(\.planned)) else { return }
+        guard !points.isEmpty, let plan = try? planner.plan(points.map(\.planned), byName: planned) else { return }
         for r in plan {
             do throws(ModbusConnection.Failure) {
                 try read(compile(r), link: link, unit: unit, pauses: pauses, sink: sink)
@@ -185,7 +187,7 @@ final class GroupPoller {
         let members = r.points.compactMap { layout.byName[$0] }
         let sfNames = layout.scaleFactorNames
         for point in members where !sfNames.contains(point.name) || members.count == 1 {
-            guard let single = try? planner.plan([point.planned], all: layout.points.map(\.planned)), !single.isEmpty else { continue }
+            guard let single = try? planner.plan([point.planned], byName: planned), !single.isEmpty else { continue }
             do throws(ModbusConnection.Failure) {
                 for s in single { try read(compile(s), link: link, unit: unit, pauses: pauses, sink: sink) }
             } catch {

@@ -85,6 +85,9 @@ public enum ModbusProfileReader {
             }
             return UInt64(n)
         }
+        if notAvailable.count > 4 {
+            issues.add(pp.appending("not_available"), "at most 4 patterns (a point has one or two in practice)")
+        }
         var plausible: ClosedRange<Double>?
         if let range = r.array("range") {
             if range.count == 2, let a = range[0].numberValue, let b = range[1].numberValue, a <= b {

@@ -69,11 +69,12 @@ public enum PointCodec {
     }
 
     /// A number as decoded by the driver's hot path: no labels, no strings,
-    /// no allocation. `scaleFactor` is the scale-factor point's value (nil:
-    /// it has none, or it was not available).
-    public static func decode(_ f: borrowing PointFormat, words: ArraySlice<UInt16>, scaleFactor: Double?) -> (reading: PointReading, raw: Int?) {
+    /// no reference counting (the format is plain data). `scaleFactor` is
+    /// the scale-factor point's value (nil: it has none, or it was not
+    /// available).
+    public static func decode(_ f: PointFormat, words: ArraySlice<UInt16>, scaleFactor: Double?) -> (reading: PointReading, raw: Int?) {
         let pattern = RegisterCodec.rawPattern(words, byteOrder: f.byteOrder, wordOrder: f.wordOrder)
-        if f.type != .bit, f.notAvailable.contains(pattern) { return (.notAvailable, nil) }
+        if f.type != .bit, f.isSentinel(pattern) { return (.notAvailable, nil) }
         let raw: Double
         switch f.type {
         case .uint16, .uint32, .uint64, .enum, .bitfield: raw = Double(pattern)
@@ -86,8 +87,17 @@ public enum PointCodec {
         case .string: return (.notAvailable, nil)
         }
         guard raw.isFinite else { return (.notAvailable, nil) }
-        if f.needsScaleFactor && scaleFactor == nil { return (.notAvailable, nil) }
-        guard var value = f.scale.apply(raw, offset: f.offset, scaleFactor: scaleFactor) else { return (.notAvailable, nil) }
+        var value: Double
+        switch f.scaleKind {
+        case .factor:
+            value = f.divides ? raw / f.divisor : raw * f.factor
+        case .powerOfTen:
+            value = f.exponent < 0 ? raw / pow10(-f.exponent) : raw * pow10(f.exponent)
+        case .scaleFactorPoint:
+            guard let sf = scaleFactor, sf.rounded(.towardZero) == sf, abs(sf) <= 10 else { return (.notAvailable, nil) }
+            value = sf < 0 ? raw / pow10(Int(-sf)) : raw * pow10(Int(sf))
+        }
+        value += f.offset
         if f.hasRange, value < f.rangeLow || value > f.rangeHigh {
             return (PointReading(value: f.inverted ? -value : value, quality: .implausible), nil)
         }
@@ -96,29 +106,60 @@ public enum PointCodec {
     }
 }
 
-/// What decoding a point needs, flattened: the driver keeps one per point
-/// of a request and decodes without touching the point's names or labels.
+/// What decoding a point needs, flattened into plain data (no strings, no
+/// arrays), so that the driver decodes a thousand points per poll without
+/// touching a reference count.
 public struct PointFormat: Sendable {
+    public enum ScaleKind: Sendable { case factor, powerOfTen, scaleFactorPoint }
+
     public var type: ValueType
     public var byteOrder: ByteOrder
     public var wordOrder: WordOrder
     public var bit: Int
-    public var scale: Scale
-    public var needsScaleFactor: Bool
+    public var scaleKind: ScaleKind
+    public var factor: Double
+    /// 1 / factor when that is a whole number: 2301 / 10 is 230.1, 2301 × 0.1 is not.
+    public var divides: Bool
+    public var divisor: Double
+    public var exponent: Int
     public var offset: Double
-    public var notAvailable: [UInt64]
+    /// Up to four "not available" patterns inline.
+    public var sentinels: (UInt64, UInt64, UInt64, UInt64)
+    public var sentinelCount: Int
     public var hasRange: Bool
     public var rangeLow: Double
     public var rangeHigh: Double
     public var inverted: Bool
+
+    @inline(__always)
+    func isSentinel(_ pattern: UInt64) -> Bool {
+        switch sentinelCount {
+        case 0: false
+        case 1: pattern == sentinels.0
+        case 2: pattern == sentinels.0 || pattern == sentinels.1
+        case 3: pattern == sentinels.0 || pattern == sentinels.1 || pattern == sentinels.2
+        default: pattern == sentinels.0 || pattern == sentinels.1 || pattern == sentinels.2 || pattern == sentinels.3
+        }
+    }
 }
 
 extension ModbusPoint {
+    /// The flat format of the point. Profiles give at most four
+    /// "not available" patterns (the reader enforces it).
     public var format: PointFormat {
-        var needsSF = false
-        if case .point = scale { needsSF = true }
-        return PointFormat(type: type, byteOrder: byteOrder, wordOrder: wordOrder, bit: bit, scale: scale, needsScaleFactor: needsSF,
-                           offset: offset, notAvailable: notAvailable, hasRange: plausible != nil,
-                           rangeLow: plausible?.lowerBound ?? 0, rangeHigh: plausible?.upperBound ?? 0, inverted: inverted)
+        var kind = PointFormat.ScaleKind.factor
+        var factor = 1.0, exponent = 0
+        switch scale {
+        case .factor(let f): factor = f
+        case .powerOfTen(let e): kind = .powerOfTen; exponent = e
+        case .point: kind = .scaleFactorPoint
+        }
+        let inverse = 1 / factor
+        let s = notAvailable + [0, 0, 0, 0]
+        return PointFormat(type: type, byteOrder: byteOrder, wordOrder: wordOrder, bit: bit, scaleKind: kind, factor: factor,
+                           divides: abs(factor) < 1 && inverse.rounded() == inverse, divisor: inverse, exponent: exponent,
+                           offset: offset, sentinels: (s[0], s[1], s[2], s[3]), sentinelCount: min(notAvailable.count, 4),
+                           hasRange: plausible != nil, rangeLow: plausible?.lowerBound ?? 0, rangeHigh: plausible?.upperBound ?? 0,
+                           inverted: inverted)
     }
 }

@@ -91,7 +91,16 @@ public struct ReadPlanner: Sendable {
     }
 
     public func plan(_ points: [PlannedPoint], all: [PlannedPoint]? = nil) throws(PlanError) -> [ReadRequest] {
-        let byName = Dictionary((all ?? points).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        try plan(points, byName: Self.index(all ?? points))
+    }
+
+    /// Every point by name, for `plan(_:byName:)` (build it once when planning often).
+    public static func index(_ points: [PlannedPoint]) -> [String: PlannedPoint] {
+        Dictionary(points.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// `byName`: every point of the device, where scale factors are found.
+    public func plan(_ points: [PlannedPoint], byName: [String: PlannedPoint]) throws(PlanError) -> [ReadRequest] {
         // 1. Join each point with its scale factor; points sharing a scale
         //    factor end up in one cluster.
         var clusters: [Cluster] = []

@@ -43,6 +43,7 @@ public enum Scale: Sendable, Equatable {
 }
 
 /// 10^e exactly for the small exponents registers use (no Foundation pow).
+@inline(__always)
 func pow10(_ e: Int) -> Double {
     var r = 1.0
     for _ in 0..<abs(e) { r *= 10 }

@@ -45,6 +45,21 @@ struct ProfileCommand: ParsableCommand {
         }
     }
 
+    /// Runs `body` for every file that loads (false: it failed) and prints
+    /// the problems of those that do not; exit status 1 if any failed.
+    static func each(_ files: [String], folders: Folders, _ body: (String, DeviceProfile) throws -> Bool) throws {
+        var failed = false
+        for (file, profile, errors) in load(files, folders: folders) {
+            guard let profile, errors.isEmpty else {
+                failed = true
+                for e in errors { print(e) }
+                continue
+            }
+            if try !body(file, profile) { failed = true }
+        }
+        if failed { throw ExitCode(1) }
+    }
+
     struct Lint: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check profile files: shape, then (Modbus) overlapping points, readable ranges, scale factors, poll groups. Every problem with its path.")
@@ -55,13 +70,7 @@ struct ProfileCommand: ParsableCommand {
         @OptionGroup var folders: Folders
 
         func run() throws {
-            var failed = false
-            for (file, profile, errors) in ProfileCommand.load(files, folders: folders) {
-                guard let profile, errors.isEmpty else {
-                    failed = true
-                    for e in errors { print(e) }
-                    continue
-                }
+            try ProfileCommand.each(files, folders: folders) { file, profile in
                 var line = "\(file): ok (\(profile.id), \(profile.channels.count) channels"
                 if profile.driver == ModbusProfile.driverClass, let m = try? ModbusProfile(json: profile.document, file: file) {
                     if m.isSunSpec {
@@ -73,8 +82,12 @@ struct ProfileCommand: ParsableCommand {
                     line += ", \(m.tests.count) test vectors"
                 }
                 print(line + ")")
+                if profile.driver == ModbusProfile.driverClass {
+                    if profile.source == nil { print("\(file): warning: no \"source\": say where the register map comes from (document, version, URL)") }
+                    if profile.document["tests"] == nil { print("\(file): warning: no \"tests\": add golden vectors (raw registers → values) for `profile test`") }
+                }
+                return true
             }
-            if failed { throw ExitCode(1) }
         }
     }
 
@@ -87,22 +100,15 @@ struct ProfileCommand: ParsableCommand {
         @OptionGroup var folders: Folders
 
         func run() throws {
-            var failed = false
-            for (file, profile, errors) in ProfileCommand.load(files, folders: folders) {
-                guard let profile, errors.isEmpty else {
-                    failed = true
-                    for e in errors { print(e) }
-                    continue
-                }
+            try ProfileCommand.each(files, folders: folders) { file, profile in
                 guard profile.driver == ModbusProfile.driverClass else {
                     print("\(file): not a Modbus profile (driver \(profile.driver)); nothing to test")
-                    continue
+                    return true
                 }
                 let m = try ModbusProfile(json: profile.document, file: file)
                 if m.tests.isEmpty {
-                    failed = true
                     print("\(file): no test vectors (add \"tests\": raw registers and the values they must give)")
-                    continue
+                    return false
                 }
                 var checks = 0
                 var failures: [TestVector.Failure] = []
@@ -112,9 +118,8 @@ struct ProfileCommand: ParsableCommand {
                 }
                 for f in failures { print("\(file): \(f)") }
                 print("\(file): \(m.tests.count) vectors, \(checks) values, \(failures.count) failed")
-                if !failures.isEmpty { failed = true }
+                return failures.isEmpty
             }
-            if failed { throw ExitCode(1) }
         }
     }
 
