@@ -25,6 +25,8 @@ test:
 	@scripts/install-deps.sh test
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
 	$(SWIFT) test --skip-build $(BUILD_FLAGS)
+	python3 scripts/check-profile-schema.py
+	python3 scripts/sunspec-pack.py --check
 
 # Benchmarks print figures; they are not pass/fail tests.
 bench:

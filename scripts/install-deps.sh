@@ -28,6 +28,14 @@ if { [ "${1:-run}" = test ] || [ "${1:-run}" = bench ]; } && ! python3 -c "impor
     || python3 -m pip install --quiet --break-system-packages "pymodbus[serial]==3.16.1"
 fi
 
+# The profile checks of `make test`: the JSON Schema of docs/schema, and the
+# SunSpec pack regenerated from the model definitions it was made from.
+if [ "${1:-run}" = test ] && ! python3 -c "import jsonschema, sunspec2" >/dev/null 2>&1; then
+  echo "installing jsonschema and pysunspec2"
+  python3 -m pip install --quiet "jsonschema==4.26.0" "pysunspec2==1.3.7" 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages "jsonschema==4.26.0" "pysunspec2==1.3.7"
+fi
+
 if ! command -v swift >/dev/null 2>&1; then
   echo "error: the Swift 6 toolchain (swift) is not on PATH; see README.md" >&2
   exit 1

@@ -12,7 +12,6 @@ final class ModbusDevice: Driver {
     static var connection: [Parameter]? { ConnectionSpec.parameters }
 
     let host: HostContext
-    let id: String
     let profile: ModbusProfile
     let spec: ConnectionSpec
     let pauses: Link.Pauses
@@ -22,18 +21,18 @@ final class ModbusDevice: Driver {
     let dataDirectory: String?
     /// Channels by name (flat points, and every SunSpec `group.name`).
     var channels: [String: Channel] = [:]
+    /// Point names by channel handle, for setpoints.
+    var pointOfHandle: [Int32: String] = [:]
 
     var link: Link?
-    /// The points of this device at their addresses (SunSpec: once discovered).
+    /// The points of this device at their addresses (SunSpec: once
+    /// discovered; kept across reconnects).
     var layout: PointLayout?
-    /// SunSpec discovery, kept across reconnects.
-    var sunspecChain: SunSpecDiscovery.Chain?
     var poller: GroupPoller?
     var writer: SetpointWriter
 
     init(host: HostContext, config: InstanceConfig) throws {
         self.host = host
-        id = config.id
         guard let document = config.profile else { throw PluginError.invalid("device \(config.id): no profile was passed") }
         do {
             profile = try ModbusProfile(json: document, file: nil)
@@ -50,7 +49,11 @@ final class ModbusDevice: Driver {
         let isChannel = { (p: ModbusPoint) in !p.isInternal && p.type != .string }
         var names = profile.points.filter(isChannel).map(\.name)
         for model in profile.sunspecModels { names += model.points.filter(isChannel).map { model.group + "." + $0.name } }
-        for name in Set(names) { channels[name] = try host.channel(name) }
+        for name in Set(names) {
+            let channel = try host.channel(name)
+            channels[name] = channel
+            pointOfHandle[channel.handle] = name
+        }
         writer = SetpointWriter()
         if !profile.isSunSpec { layout = PointLayout(points: profile.points) }
     }
@@ -122,7 +125,6 @@ final class ModbusDevice: Driver {
         guard !placed.isEmpty, !beyondCommon.isEmpty else {
             throw PluginError(.unavailable, "\(spec.description) is a SunSpec device with models \(chain.models.map { String($0.id) }.joined(separator: ", ")); profile \(profile.id) knows none of them (\(known.sorted().map(String.init).joined(separator: ", ")))")
         }
-        sunspecChain = chain
         layout = PointLayout(points: placed)
         host.log(.info, "SunSpec device at \(chain.base): models \(chain.models.map { "\($0.id)" }.joined(separator: ", ")); \(placed.count) points placed")
     }
@@ -150,8 +152,7 @@ final class ModbusDevice: Driver {
 
     func write(_ setpoints: [Setpoint]) throws {
         guard let link else { throw PluginError.io("not connected") }
-        let names = Dictionary(channels.map { ($0.value.handle, $0.key) }, uniquingKeysWith: { a, _ in a })
-        try writer.write(setpoints.map { (names[$0.channel] ?? "channel \($0.channel)", $0.value) },
+        try writer.write(setpoints.map { (pointOfHandle[$0.channel] ?? "channel \($0.channel)", $0.value) },
                          nowNs: host.monotonicNs, link: link, unit: spec.unitId, pauses: pauses)
     }
 }
