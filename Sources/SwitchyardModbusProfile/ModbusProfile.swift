@@ -124,10 +124,10 @@ public struct ModbusProfile: Sendable {
             if factor.access == .write { issues.add(p.path.appending("scale"), "scale-factor point \"\(sf)\" is write-only") }
         }
         let planner = transport.planner
-        let all = points.map(\.planned)
+        let all = ReadPlanner.index(points.map(\.planned))
         for point in points where point.access.isReadable || point.write?.readBack == true {
             do {
-                _ = try planner.plan([point.planned], all: all)
+                _ = try planner.plan([point.planned], byName: all)
             } catch {
                 issues.add(point.path, error.reason)
             }

@@ -95,7 +95,7 @@ struct PluginCommand: ParsableCommand {
 }
 
 struct ConfigCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "config", abstract: "Config documents.", subcommands: [Validate.self])
+    static let configuration = CommandConfiguration(commandName: "config", abstract: "Config documents.", subcommands: [Validate.self, Diff.self, ApplyPatch.self])
 
     struct Validate: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Validate a config against plugins and profiles; print every problem with its path.")

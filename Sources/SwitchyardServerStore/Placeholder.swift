@@ -1,0 +1,1 @@
+// Issue 5 groundwork: the config server store (being written).
