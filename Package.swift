@@ -39,7 +39,6 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
-        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // The ABI: one C header, shared by host and plugins.
@@ -58,11 +57,6 @@ let package = Package(
             name: "SwitchyardConfigDoc",
             dependencies: ["SwitchyardJSON", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["README.md"]
-        ),
-        // The config server's store (issue 5 groundwork): one protocol, SQLite through GRDB.
-        .target(
-            name: "SwitchyardServerStore",
-            dependencies: ["SwitchyardConfigDoc", "SwitchyardJSON", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         // The SDK plugin authors use; linked statically into each plugin.
         .target(name: "SwitchyardPluginKit", dependencies: ["CSwitchyardPlugin", "SwitchyardJSON"], exclude: ["README.md"]),
@@ -127,7 +121,6 @@ let package = Package(
 
         .target(name: "SwitchyardTestSupport", dependencies: ["SwitchyardHost"], path: "Tests/Support"),
         .testTarget(name: "SwitchyardModelTests", dependencies: ["SwitchyardModel"]),
-        .testTarget(name: "SwitchyardServerStoreTests", dependencies: ["SwitchyardServerStore", "SwitchyardConfigDoc", "SwitchyardJSON"]),
         .testTarget(name: "SwitchyardConfigDocTests", dependencies: ["SwitchyardConfigDoc", "SwitchyardJSON"], exclude: ["Fixtures"]),
         .testTarget(name: "SwitchyardModbusProfileTests", dependencies: ["SwitchyardModbusProfile", "SwitchyardModel"]),
         .testTarget(name: "SwitchyardModbusIOTests", dependencies: ["SwitchyardModbusIO", "SwitchyardModbusProfile", "SwitchyardTestSupport"]),

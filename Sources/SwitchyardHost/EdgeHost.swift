@@ -116,7 +116,7 @@ public final class EdgeHost: @unchecked Sendable {
         try reloadLock.withLock { _ in
             let current = catalogs.withLock { $0 }
             let plugins = current.plugins.reload(cacheDirectory: pluginCacheDirectory)
-            let profiles = ProfileCatalog.load(directories: current.profiles.directories)
+            let profiles = ProfileCatalog.load(directories: current.profiles.directories, previous: current.profiles)
             do {
                 return try apply(config, plugins: plugins, profiles: profiles)
             } catch {

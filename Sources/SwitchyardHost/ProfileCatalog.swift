@@ -15,13 +15,25 @@ public struct ProfileCatalog: Sendable {
     public private(set) var errors: [ValidationError] = []
     /// The folders this catalog was loaded from, for reloading.
     public private(set) var directories: [String] = []
+    /// What each file held when it was read, so a reload parses and checks
+    /// only what changed (large SunSpec profiles take milliseconds each).
+    private var files: [String: FileState] = [:]
+
+    struct FileState: Sendable {
+        var fingerprint: FileFingerprint?
+        var json: JSONValue?
+        var error: ValidationError?
+    }
 
     public init() {}
 
     /// Loads every `*.json` below `directories` (recursively), except pack
     /// manifests (`pack.json`) and JSON Schemas (`*.schema.json`).
     /// `excluding`: files to leave out (a file being linted on its own).
-    public static func load(directories: [String], excluding: Set<String> = []) -> ProfileCatalog {
+    /// `previous`: a catalog of the same folders; its files that have not
+    /// changed (same size, time and inode) are not read again, and its
+    /// profiles whose file and ancestors have not changed are kept.
+    public static func load(directories: [String], excluding: Set<String> = [], previous: ProfileCatalog? = nil) -> ProfileCatalog {
         var catalog = ProfileCatalog()
         catalog.directories = directories
         var paths: [String] = []
@@ -32,39 +44,63 @@ public struct ProfileCatalog: Sendable {
                 paths.append(path)
             }
         }
-        catalog.add(paths: paths)
+        catalog.add(paths: paths, previous: previous)
         return catalog
     }
 
     /// Adds the profiles in `paths`, resolving `extends` among them and the
     /// profiles already in the catalog.
-    public mutating func add(paths: [String]) {
+    public mutating func add(paths: [String]) { add(paths: paths, previous: nil) }
+
+    public mutating func add(path: String) { add(paths: [path]) }
+
+    private mutating func add(paths: [String], previous: ProfileCatalog?) {
         var sources: [String: ProfileInheritance.Source] = profiles.mapValues { .init(json: $0.unresolved, file: $0.file) }
         var fresh: [String] = []
+        var changedIds: Set<String> = []
         for path in paths {
-            do {
-                let json = try JSONValue.parse(try FileSystem.readText(path), file: path)
-                guard let id = json["id"]?.stringValue, !id.isEmpty else {
-                    errors.append(ValidationError(file: path, path: .root.appending("id"), json["id"] == nil ? "is required" : "expected a non-empty string"))
-                    continue
+            let fingerprint = FileFingerprint(path: path)
+            var state: FileState
+            if let old = previous?.files[path], fingerprint != nil, old.fingerprint == fingerprint {
+                state = old
+            } else {
+                state = FileState(fingerprint: fingerprint)
+                do {
+                    state.json = try JSONValue.parse(try FileSystem.readText(path), file: path)
+                } catch let error as ValidationError {
+                    state.error = error
+                } catch {
+                    state.error = ValidationError(file: path, "\(error)")
                 }
-                if let other = sources[id] {
-                    errors.append(ValidationError(file: path, path: .root.appending("id"),
-                                                  "profile id \"\(id)\" is already used by \(other.file ?? "another profile")"))
-                    continue
-                }
-                sources[id] = .init(json: json, file: path)
-                fresh.append(id)
-            } catch let error as ValidationError {
-                errors.append(error)
-            } catch {
-                errors.append(ValidationError(file: path, "\(error)"))
             }
+            files[path] = state
+            if let error = state.error {
+                errors.append(error)
+                continue
+            }
+            guard let json = state.json else { continue }
+            guard let id = json["id"]?.stringValue, !id.isEmpty else {
+                errors.append(ValidationError(file: path, path: .root.appending("id"), json["id"] == nil ? "is required" : "expected a non-empty string"))
+                continue
+            }
+            if let other = sources[id] {
+                errors.append(ValidationError(file: path, path: .root.appending("id"),
+                                              "profile id \"\(id)\" is already used by \(other.file ?? "another profile")"))
+                continue
+            }
+            sources[id] = .init(json: json, file: path)
+            fresh.append(id)
+            if previous?.files[path]?.fingerprint != fingerprint || fingerprint == nil || previous?.profiles[id]?.file != path { changedIds.insert(id) }
         }
         let (resolved, inheritanceErrors) = ProfileInheritance.resolve(sources.filter { fresh.contains($0.key) || profiles[$0.key] != nil })
         errors += inheritanceErrors
         for id in fresh {
             guard let source = resolved[id] else { continue }
+            // Kept from the previous load when neither it nor an ancestor changed.
+            if let previous, let kept = previous.profiles[id], !Self.chain(of: id, in: sources).contains(where: changedIds.contains) {
+                profiles[id] = kept
+                continue
+            }
             do {
                 var profile = try Self.profile(source.json, file: source.file)
                 profile.unresolved = sources[id]!.json
@@ -75,7 +111,16 @@ public struct ProfileCatalog: Sendable {
         }
     }
 
-    public mutating func add(path: String) { add(paths: [path]) }
+    /// `id` and the ids it extends, nearest first (stops at a cycle).
+    static func chain(of id: String, in sources: [String: ProfileInheritance.Source]) -> [String] {
+        var out = [id]
+        var current = id
+        while let parent = sources[current]?.json["extends"]?.stringValue, !out.contains(parent) {
+            out.append(parent)
+            current = parent
+        }
+        return out
+    }
 
     /// A resolved profile document, checked as the host and its driver need.
     public static func profile(_ json: JSONValue, file: String?) throws(ValidationError) -> DeviceProfile {

@@ -1,1 +1,0 @@
-// Issue 5 groundwork: the config server store (being written).
