@@ -7,9 +7,13 @@
 set -euo pipefail
 bin="${1:-.build/debug}"
 pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
+stop() { kill "${pids[@]}" 2>/dev/null || true; }
+trap stop EXIT
+trap 'stop; exit 130' INT TERM
 "$bin/switchyard" sim modbus --profile sma_sunny_tripower --port 1502 & pids+=($!)
 "$bin/switchyard" sim modbus --profile eastron_sdm630 --port 1503 & pids+=($!)
 "$bin/switchyard" sim modbus --profile sunspec_battery --port 1504 & pids+=($!)
 sleep 1
-"$bin/switchyard-edge" run --config examples/modbus-site.json --status-port 8788
+"$bin/switchyard-edge" run --config examples/modbus-site.json --status-port 8788 &
+pids+=($!)
+wait "${pids[-1]}"

@@ -41,6 +41,14 @@ import SwitchyardTestSupport
         #expect(bms.pollGroups.first { $0.name == "fast" }?.channels == ["battery.W", "battery.SoC"])
     }
 
+    @Test func theModbusExampleSiteValidates() throws {
+        let path = TestPaths.packageRoot + "/examples/modbus-site.json"
+        let plugins = PluginCatalog.load(directories: [TestPaths.pluginDirectory])
+        let config = try EdgeConfig(parsing: try String(contentsOfFile: path, encoding: .utf8), file: path)
+        let resolved = try ConfigValidator(classes: plugins.classes, profiles: Self.catalog.profiles).resolve(config)
+        #expect(resolved.devices.count == 3)
+    }
+
     @Test func aSunSpecDeviceServedByPymodbusIsDiscoveredAndRead() throws {
         let profile = try #require(Self.catalog.profiles["sunspec_inverter"])
         let m = try ModbusProfile(json: profile.document, file: profile.file)
