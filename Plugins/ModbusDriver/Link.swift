@@ -9,8 +9,9 @@ import SwitchyardModbusIO
 /// overlap (a lock), and the transport's pauses are kept between them: after
 /// connect, between requests, and when the unit id changes on a shared line.
 final class Link: @unchecked Sendable {
-    // @unchecked: `connection`, `connected`, `lastRequestEndNs` and `unit`
-    // are touched only while `lock` is held.
+    // @unchecked: `connection`, `connected` and `lastRequestEndNs` are
+    // touched only while `lock` is held; `users` only under the registry's
+    // lock; `isSerial` and `settings` are set before the link is published.
     private let lock = Mutex(())
     private let connection: ModbusConnection
     private var connected = false

@@ -25,9 +25,10 @@ final class ModbusDevice: Driver {
     var pointOfHandle: [Int32: String] = [:]
 
     var link: Link?
-    /// The points of this device at their addresses (SunSpec: once
-    /// discovered; kept across reconnects).
+    /// The points of this device at their addresses (SunSpec: as found at
+    /// the last connect).
     var layout: PointLayout?
+    var lastChain: SunSpecDiscovery.Chain?
     var poller: GroupPoller?
     var writer: SetpointWriter
 
@@ -62,19 +63,27 @@ final class ModbusDevice: Driver {
         let link = try io { () throws(ModbusConnection.Failure) in try Link.acquire(spec, timeoutMs: pauses.timeoutMs) }
         self.link = link
         do {
-            // Open now, so that a device that is not there fails here.
-            try io { () throws(ModbusConnection.Failure) in try link.perform(unit: spec.unitId, pauses: pauses) { _ in } }
-            if profile.isSunSpec && layout == nil { try discover(link) }
+            try connect(link)
         } catch {
+            // The host calls `stop` only after a successful start: let go here.
             link.release()
             self.link = nil
             throw error
         }
+    }
+
+    private func connect(_ link: Link) throws {
+        // Open now, so that a device that is not there fails here.
+        try io { () throws(ModbusConnection.Failure) in try link.perform(unit: spec.unitId, pauses: pauses) { _ in } }
+        // SunSpec: check the chain at every connect (the device may have
+        // been updated); flat points, if any, sit beside the placed ones.
+        if profile.isSunSpec { layout = PointLayout(points: profile.points + (try discover(link))) }
         guard let layout else { throw PluginError.io("no point layout") }
-        if poller == nil {
-            poller = GroupPoller(layout: layout, transport: profile.transport, groups: groupChannels, channels: channels,
+        // What was learned about holes and missing points is forgotten at
+        // each connect: a device that refused while booting gets another chance.
+        let poller = GroupPoller(layout: layout, transport: profile.transport, groups: groupChannels, channels: channels,
                                  log: { [host] in host.log(.warning, $0) })
-        }
+        self.poller = poller
         writer.layout = layout
         // A device that restarted may have lost what we wrote: write again.
         writer.forgetWritten()
@@ -83,7 +92,7 @@ final class ModbusDevice: Driver {
             if case .point(let sf) = p.scale { return sf }
             return nil
         }
-        if !writeOnlyFactors.isEmpty, let poller {
+        if !writeOnlyFactors.isEmpty {
             try poller.readOnce(writeOnlyFactors, link: link, unit: spec.unitId, pauses: pauses) { point, reading in
                 if point.isScaleFactor { writer.scaleFactors[point.name] = reading.value }
             }
@@ -97,7 +106,7 @@ final class ModbusDevice: Driver {
 
     /// Finds the SunSpec model chain (from the cache when the device still
     /// has it there) and places the profile's models on it.
-    private func discover(_ link: Link) throws {
+    private func discover(_ link: Link) throws -> [ModbusPoint] {
         let chain: SunSpecDiscovery.Chain
         let cache = SunSpecCache(directory: dataDirectory, endpoint: spec.description)
         do {
@@ -125,8 +134,11 @@ final class ModbusDevice: Driver {
         guard !placed.isEmpty, !beyondCommon.isEmpty else {
             throw PluginError(.unavailable, "\(spec.description) is a SunSpec device with models \(chain.models.map { String($0.id) }.joined(separator: ", ")); profile \(profile.id) knows none of them (\(known.sorted().map(String.init).joined(separator: ", ")))")
         }
-        layout = PointLayout(points: placed)
-        host.log(.info, "SunSpec device at \(chain.base): models \(chain.models.map { "\($0.id)" }.joined(separator: ", ")); \(placed.count) points placed")
+        if chain != lastChain {
+            host.log(.info, "SunSpec device at \(chain.base): models \(chain.models.map { "\($0.id)" }.joined(separator: ", ")); \(placed.count) points placed")
+        }
+        lastChain = chain
+        return placed
     }
 
     func poll(group: String) throws {

@@ -26,8 +26,10 @@ struct SetpointWriter {
                 pending[name] = value
                 continue
             }
-            pending[name] = nil
             if let refusal = try perform(point, value: value, nowNs: nowNs, link: link, unit: unit, pauses: pauses) { refusals.append(refusal) }
+            // Done with (written, skipped or refused and reported); an I/O
+            // failure above keeps it held for the next connection.
+            pending[name] = nil
         }
         if !refusals.isEmpty { throw PluginError.invalid(refusals.joined(separator: "; ")) }
     }

@@ -6,8 +6,8 @@ import SwitchyardModbusProfile
 
 /// A SunSpec device's model chain, kept in the device's data folder so a
 /// restart does not scan again: at start the driver checks the marker and
-/// the first model header where the cache says they are (two reads) and
-/// rescans only if they moved. Keyed by endpoint, so a device moved to
+/// every model header where the cache says they are (one short read each)
+/// and rescans if anything moved. Keyed by endpoint, so a device moved to
 /// another address is scanned afresh.
 struct SunSpecCache {
     let path: String?
@@ -20,13 +20,22 @@ struct SunSpecCache {
     }
 
     func load() -> SunSpecDiscovery.Chain? {
-        guard let path, let text = Self.read(path), let json = try? JSONValue(parsing: text),
-              json["endpoint"]?.stringValue == endpoint, let base = json["base"]?.numberValue else { return nil }
-        let models = (json["models"]?.arrayValue ?? []).compactMap { m -> SunSpecDiscovery.FoundModel? in
-            guard let a = m.arrayValue, a.count == 3, let id = a[0].numberValue, let start = a[1].numberValue, let length = a[2].numberValue else { return nil }
-            return .init(id: Int(id), start: Int(start), length: Int(length))
+        // A file that is not exactly what `store` writes is no cache (it may
+        // have been edited or cut short): scan instead.
+        func whole(_ v: JSONValue?, _ range: ClosedRange<Int>) -> Int? {
+            guard let n = v?.numberValue, n.rounded(.towardZero) == n, n >= Double(range.lowerBound), n <= Double(range.upperBound) else { return nil }
+            return Int(n)
         }
-        return models.isEmpty ? nil : .init(base: Int(base), models: models)
+        guard let path, let text = Self.read(path), let json = try? JSONValue(parsing: text),
+              json["endpoint"]?.stringValue == endpoint, let base = whole(json["base"], 0...65534),
+              let items = json["models"]?.arrayValue, !items.isEmpty else { return nil }
+        var models: [SunSpecDiscovery.FoundModel] = []
+        for m in items {
+            guard let a = m.arrayValue, a.count == 3, let id = whole(a[0], 1...65534), let start = whole(a[1], 0...65533),
+                  let length = whole(a[2], 0...65535), start + 2 + length <= 65536 else { return nil }
+            models.append(.init(id: id, start: start, length: length))
+        }
+        return .init(base: base, models: models)
     }
 
     func store(_ chain: SunSpecDiscovery.Chain) {
@@ -36,12 +45,17 @@ struct SunSpecCache {
         Self.write(json.prettyText + "\n", to: path)
     }
 
-    /// True when the device still has the chain where the cache says.
+    /// True when the device still has the chain where the cache says: the
+    /// marker, every model header and the end marker (a firmware update may
+    /// add or move models after the common one).
     static func stillValid(_ chain: SunSpecDiscovery.Chain, read: (Int, Int) throws -> [UInt16]) -> Bool {
-        guard let first = chain.models.first,
-              (try? read(chain.base, 2)) == SunSpecDiscovery.marker,
-              let header = try? read(first.start, 2) else { return false }
-        return header == [UInt16(first.id), UInt16(first.length)]
+        guard (try? read(chain.base, 2)) == SunSpecDiscovery.marker else { return false }
+        for m in chain.models {
+            guard (try? read(m.start, 2)) == [UInt16(m.id), UInt16(m.length)] else { return false }
+        }
+        guard let last = chain.models.last, last.start + 2 + last.length <= 65534,
+              let end = try? read(last.start + 2 + last.length, 2) else { return false }
+        return end[0] == SunSpecDiscovery.endId || end[0] == 0
     }
 
     static func read(_ path: String) -> String? {

@@ -6,8 +6,8 @@ import Glibc
 
 /// A Modbus client connection on libmodbus, TCP or RTU. Not thread-safe: a
 /// connection is used by one thread at a time — a device's worker ([io]),
-/// or for an RTU line shared by several devices, whoever holds the line's
-/// lock (see the driver's `SerialLine`).
+/// or for a line or gateway shared by several devices, whoever holds the
+/// link's lock (the driver's `Link`).
 public final class ModbusConnection {
     public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
         public enum Kind: Sendable, Equatable {
@@ -119,7 +119,10 @@ public final class ModbusConnection {
             input ? modbus_read_input_registers(context, Int32(address), Int32(count), buf.baseAddress)
                   : modbus_read_registers(context, Int32(address), Int32(count), buf.baseAddress)
         }
-        guard n == Int32(count) else { throw failure("read \(input ? "input" : "holding") registers \(address)+\(count)") }
+        guard n == Int32(count) else {
+            if n >= 0 { throw Failure(kind: .io, message: "\(endpoint) unit \(unitId): read registers \(address)+\(count): short answer (\(n) registers)") }
+            throw failure("read \(input ? "input" : "holding") registers \(address)+\(count)")
+        }
         return out
     }
 
@@ -130,7 +133,10 @@ public final class ModbusConnection {
             discrete ? modbus_read_input_bits(context, Int32(address), Int32(count), buf.baseAddress)
                      : modbus_read_bits(context, Int32(address), Int32(count), buf.baseAddress)
         }
-        guard n == Int32(count) else { throw failure("read \(discrete ? "discrete inputs" : "coils") \(address)+\(count)") }
+        guard n == Int32(count) else {
+            if n >= 0 { throw Failure(kind: .io, message: "\(endpoint) unit \(unitId): read bits \(address)+\(count): short answer (\(n) bits)") }
+            throw failure("read \(discrete ? "discrete inputs" : "coils") \(address)+\(count)")
+        }
         return out.map { UInt16($0 == 0 ? 0 : 1) }
     }
 

@@ -15,6 +15,8 @@ public final class SimulatedDeviceServer: ModbusServerHandler {
 
     public func willAnswer(_ request: ModbusServer.Request, registers: ModbusServer.Registers) -> Bool {
         guard request.count > 0, request.address + request.count <= 65536 else { return false }
+        // Larger requests than Modbus allows are refused by libmodbus itself.
+        guard Self.withinLimit(request) else { return true }
         let table = Self.table(request.table)
         let range = request.address...(request.address + request.count - 1)
         guard simulation.isPresent(table, range) else { return false }
@@ -28,8 +30,16 @@ public final class SimulatedDeviceServer: ModbusServerHandler {
     }
 
     public func didWrite(_ request: ModbusServer.Request, registers: ModbusServer.Registers) {
+        guard Self.withinLimit(request) else { return }  // libmodbus answered with an exception
         let words = (request.address..<(request.address + request.count)).map { registers.get(request.table, $0) }
         simulation.write(Self.table(request.table), address: request.address, words: words)
+    }
+
+    /// The request sizes Modbus allows (FC1/2: 2000 bits, FC3/4: 125
+    /// registers, FC15: 1968 coils, FC16: 123 registers).
+    static func withinLimit(_ r: ModbusServer.Request) -> Bool {
+        let limit = r.isWrite ? (r.table == .coils ? 1968 : 123) : (r.table == .coils || r.table == .discreteInputs ? 2000 : 125)
+        return r.count <= limit
     }
 
     static func table(_ t: ModbusServer.Table) -> RegisterTable {

@@ -43,7 +43,12 @@ public struct ModbusProfile: Sendable {
         transport = ModbusProfileReader.transport(o["transport"], at: .root.appending("transport"), issues: issues)
         pollGroups = [:]
         for (name, spec) in o["poll_groups"]?.objectValue ?? [:] {
-            if case .string("once") = spec["interval_ms"] { pollGroups[name] = .some(nil) } else { pollGroups[name] = .some(spec["interval_ms"]?.numberValue.map { Int($0) }) }
+            // DeviceProfile checks the intervals; here only the names matter, and no number may trap.
+            if case .string("once") = spec["interval_ms"] {
+                pollGroups[name] = .some(nil)
+            } else {
+                pollGroups[name] = .some(spec["interval_ms"]?.numberValue.flatMap { $0 >= 1 && $0 <= 86_400_000 ? Int($0) : nil })
+            }
         }
         points = ModbusProfileReader.points(o["points"], at: .root.appending("points"), issues: issues)
         sunspecModels = Self.readSunSpec(o["sunspec"], issues: issues)
@@ -114,9 +119,16 @@ public struct ModbusProfile: Sendable {
             byName[p.name] = byName[p.name] ?? p
         }
         let sorted = points.sorted { ($0.table, $0.address) < ($1.table, $1.address) }
-        for (a, b) in zip(sorted, sorted.dropFirst()) where a.table == b.table && b.address <= a.address + a.count - 1 {
-            if a.type == .bit && b.type == .bit && a.address == b.address && a.count == 1 && b.count == 1 { continue }
-            issues.add(b.path.appending("address"), "overlaps point \"\(a.name)\" (\(a.table.rawValue) \(a.address)…\(a.address + a.count - 1))")
+        // Each point against the earlier point of its table that reaches furthest.
+        var reach: ModbusPoint?
+        for b in sorted {
+            if let a = reach, a.table == b.table, b.address <= a.address + a.count - 1 {
+                let bitsOfOneRegister = a.type == .bit && b.type == .bit && a.address == b.address && a.count == 1 && b.count == 1
+                if !bitsOfOneRegister || a.bit == b.bit {
+                    issues.add(b.path.appending("address"), "overlaps point \"\(a.name)\" (\(a.table.rawValue) \(a.address)…\(a.address + a.count - 1)\(bitsOfOneRegister ? ", bit \(a.bit)" : ""))")
+                }
+            }
+            if reach == nil || reach!.table != b.table || b.address + b.count > reach!.address + reach!.count { reach = b }
         }
         for p in points {
             guard case .point(let sf) = p.scale, let factor = byName[sf] else { continue }

@@ -109,7 +109,9 @@ public enum ModbusProfileReader {
         let isInternal = r.bool("internal") ?? false
         let group = r.string("group")
         let writeJSON = r.value("write")
-        _ = r.bool("remove")
+        if r.bool("remove") == true {
+            issues.add(pp.appending("remove"), "names no point of the profile this one extends (or the profile extends none)")
+        }
         r.rejectUnknownKeys()
         guard let name, let address, let type else { return nil }
 
@@ -122,6 +124,10 @@ public enum ModbusProfileReader {
             count = length
         } else if length != nil {
             issues.add(pp.appending("length"), "applies to strings only")
+        }
+        if address + count - 1 > 65535 {
+            issues.add(pp.appending(base == nil ? "address" : "offset"), "the point's \(count) registers would run past address 65535")
+            return nil
         }
         let isBitTable = table == .coil || table == .discrete_input
         if isBitTable && type != .bit {
@@ -166,7 +172,7 @@ public enum ModbusProfileReader {
         rule.max = r.number("max")
         rule.step = r.number("step")
         rule.readBack = r.bool("read_back") ?? false
-        rule.minIntervalMs = r.integer("min_interval_ms", min: 0) ?? 0
+        rule.minIntervalMs = r.integer("min_interval_ms", min: 0, max: 86_400_000) ?? 0
         rule.onChangeOnly = r.bool("on_change_only") ?? false
         r.rejectUnknownKeys()
         if let lo = rule.min, let hi = rule.max, lo > hi { issues.add(path.appending("max"), "is below min (\(lo))") }

@@ -189,6 +189,8 @@ public final class ProfileSimulation {
         var groups: Set<String> = []
         for model in profile.sunspecModels where groups.insert(model.group).inserted {
             let length = model.length ?? (model.points.map { $0.address + $0.count }.max() ?? 0)
+            // A chain that would not fit the address space is served as far as it fits.
+            guard address + 2 + length + 2 <= 65536 else { break }
             found.append(.init(id: model.id, start: address, length: length))
             address += 2 + length
         }

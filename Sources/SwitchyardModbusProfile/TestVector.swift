@@ -49,6 +49,10 @@ public struct TestVector: Sendable {
                         continue
                     }
                     for (k, w) in (words.arrayValue ?? []).enumerated() {
+                        guard s + k <= 65535 else {
+                            issues.add(bp.appending(start).appending(index: k), "address \(s + k) is past 65535")
+                            break
+                        }
                         guard let n = w.numberValue, n.isWholeNumber, n >= 0, n <= 65535 else {
                             issues.add(bp.appending(start).appending(index: k), "expected a raw 16-bit word (0…65535)")
                             continue

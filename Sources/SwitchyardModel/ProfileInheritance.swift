@@ -56,6 +56,8 @@ public enum ProfileInheritance {
         case (.object(var p), .object(let c)):
             for (k, v) in c {
                 if k == "extends" { continue }
+                // A scale is one choice (factor, power of ten or point): the child's replaces the parent's.
+                if k == "scale" { p[k] = v; continue }
                 p[k] = p[k].map { merge(parent: $0, child: v, key: k) } ?? v
             }
             // The parent's `extends` was followed already.

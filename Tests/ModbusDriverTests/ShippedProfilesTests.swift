@@ -74,25 +74,33 @@ import SwitchyardTestSupport
     @Test func aDiscoveredSunSpecMapIsCachedAndReusedAfterARestart() throws {
         let profile = try #require(Self.catalog.profiles["sunspec_inverter"])
         let m = try ModbusProfile(json: profile.document, file: profile.file)
+        // The device's chain starts at 50000: a scan tries 40000 and 0 first.
         var holding: [Int: [UInt16]] = [:]
-        for (address, word) in try #require(m.tests.first).registers[.holding_register] ?? [:] { holding[address] = [word] }
+        for (address, word) in try #require(m.tests.first).registers[.holding_register] ?? [:] { holding[address + 10000] = [word] }
         let server = try PymodbusServer(units: [1: .init(holding: holding)])
         let data = TestPaths.temporaryDirectory()
         let config = DriverFixture.config(devices: [DriverFixture.tcpDevice("inv", port: server.port, profile: "sunspec_inverter")])
-        func headerReads() -> Int { server.requests.filter { $0.function == 3 && $0.count == 2 }.count }
+        func probes() -> Int { server.requests.filter { $0.function == 3 && ($0.address == 40000 || $0.address == 0) }.count }
 
         let first = try SiteHarness(config: config, dataDirectory: data)
         first.run(cycles: 2)
         #expect(first.host.reading("inv/inverter.W")?.quality == .good)
         first.host.stop()
-        let scanned = headerReads()
-        #expect(scanned >= 3)  // the marker, then a header per model and the end
+        #expect(probes() == 2)  // 40000 and 0 tried before 50000
         #expect(FileManager.default.fileExists(atPath: data + "/devices/inv/sunspec-chain.json"))
 
+        // After a restart the cached chain is checked where it is (every
+        // header), without probing the other bases.
         let second = try SiteHarness(config: config, dataDirectory: data)
         second.run(cycles: 2)
         #expect(second.host.reading("inv/inverter.W")?.quality == .good)
-        #expect(headerReads() - scanned == 2)  // marker and first header checked, no scan
+        #expect(probes() == 2)
+
+        // A corrupt cache is no cache: scanned again, nothing traps.
+        try #"{"endpoint": "x", "base": 1e300, "models": [[70000, -1, 1e300]]}"#.write(toFile: data + "/devices/inv/sunspec-chain.json", atomically: true, encoding: .utf8)
+        let third = try SiteHarness(config: config, dataDirectory: data)
+        third.run(cycles: 2)
+        #expect(third.host.reading("inv/inverter.W")?.quality == .good)
     }
 
     @Test func theSimulatorServesAProfileAndTakesWrites() throws {

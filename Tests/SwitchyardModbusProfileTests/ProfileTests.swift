@@ -126,4 +126,25 @@ private let meter = """
         let error = #expect(throws: ValidationError.self) { try profile(withChannels) }
         #expect(error?.description.contains("p.json: channels: a modbus profile's channels are its points") == true)
     }
+
+    @Test func hostileLayoutsAreRefusedNotTrapped() throws {
+        let text = """
+        { "id": "h", "driver": "modbus", "poll_groups": { "g": { "interval_ms": 1e300 } },
+          "points": [
+            { "name": "Wide", "address": 65535, "type": "uint64", "group": "g" },
+            { "name": "A", "address": 0, "type": "string", "length": 10, "group": "g" },
+            { "name": "B", "address": 2, "type": "uint16", "group": "g" },
+            { "name": "C", "address": 5, "type": "uint16", "group": "g" },
+            { "name": "Gone", "address": 20, "type": "uint16", "group": "g", "remove": true },
+            { "name": "Slow", "address": 30, "type": "uint16", "access": "write", "write": { "min_interval_ms": 8e15 } }
+          ] }
+        """
+        let error = #expect(throws: ValidationError.self) { try profile(text) }
+        let issues = error?.description ?? ""
+        #expect(issues.contains("points[0].address: the point's 4 registers would run past address 65535"))
+        #expect(issues.contains("points[2].address: overlaps point \"A\""))
+        #expect(issues.contains("points[3].address: overlaps point \"A\""))
+        #expect(issues.contains("points[4].remove: names no point of the profile this one extends"))
+        #expect(issues.contains("points[5].write.min_interval_ms: must be <= 86400000"))
+    }
 }
