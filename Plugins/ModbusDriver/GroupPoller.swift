@@ -72,7 +72,7 @@ final class GroupPoller {
         for point in groupPoints[group] ?? [] where !disabled.contains(point.name) {
             if case .failure(let error) = Result(catching: { () throws(PlanError) in try planner.plan([point.planned], byName: planned) }) {
                 disabled.insert(point.name)
-                log("point \(point.name) is disabled until the device is reconfigured: \(error.reason)")
+                log("point \(point.name) is disabled until the device reconnects: \(error.reason)")
             }
         }
         let members = (groupPoints[group] ?? []).filter { !disabled.contains($0.name) }
@@ -195,7 +195,7 @@ final class GroupPoller {
                 disabled.insert(point.name)
                 let c = compile(ReadRequest(table: point.table, start: point.address, count: point.count, points: [point.name]))
                 for p in c.points { sink(p, .notAvailable) }
-                log("\(point.table.rawValue) \(point.address)…\(point.address + point.count - 1) (point \(point.name)): \(error.message); the point is disabled until the device is reconfigured")
+                log("\(point.table.rawValue) \(point.address)…\(point.address + point.count - 1) (point \(point.name)): \(error.message); the point is disabled until the device reconnects")
             }
         }
     }
