@@ -105,7 +105,7 @@ final class GroupPoller {
                 try read(compiled, link: link, unit: unit, pauses: pauses, sink: sink)
             } catch {
                 switch error.kind {
-                case .io:
+                case .io, .unitFailure:
                     throw PluginError.io(error.message)
                 case .illegalDataAddress, .illegalFunction, .illegalDataValue:
                     try isolate(compiled.request, link: link, unit: unit, pauses: pauses, sink: sink)
@@ -124,7 +124,7 @@ final class GroupPoller {
             do throws(ModbusConnection.Failure) {
                 try read(compile(r), link: link, unit: unit, pauses: pauses, sink: sink)
             } catch {
-                if error.kind == .io { throw PluginError.io(error.message) }
+                if error.failsDevice { throw PluginError.io(error.message) }
                 log("could not read \(r.points.joined(separator: ", ")): \(error.message)")
             }
         }
@@ -179,7 +179,7 @@ final class GroupPoller {
             do throws(ModbusConnection.Failure) {
                 _ = try fetch(ReadRequest(table: r.table, start: gap.lowerBound, count: gap.count, points: []), link: link, unit: unit, pauses: pauses)
             } catch {
-                if error.kind == .io { throw PluginError.io(error.message) }
+                if error.failsDevice { throw PluginError.io(error.message) }
                 planner.unreadable[r.table, default: []].formUnion(gap)
             }
         }
@@ -191,7 +191,7 @@ final class GroupPoller {
             do throws(ModbusConnection.Failure) {
                 for s in single { try read(compile(s), link: link, unit: unit, pauses: pauses, sink: sink) }
             } catch {
-                if error.kind == .io { throw PluginError.io(error.message) }
+                if error.failsDevice { throw PluginError.io(error.message) }
                 disabled.insert(point.name)
                 let c = compile(ReadRequest(table: point.table, start: point.address, count: point.count, points: [point.name]))
                 for p in c.points { sink(p, .notAvailable) }

@@ -56,6 +56,8 @@ final class Link: @unchecked Sendable {
                 // A broken TCP stream is not reused (every device on it
                 // reconnects); on a serial line a silent unit must not cut
                 // off the others, so only the leftovers of its answer go.
+                // A unit's own failure (exception 4, 6, 0x0A, 0x0B) leaves
+                // the connection as it is.
                 if error.kind == .io {
                     if isSerial { connection.flush() } else { connection.close(); connected = false }
                 }

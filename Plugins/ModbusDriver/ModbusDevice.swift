@@ -124,7 +124,7 @@ final class ModbusDevice: Driver {
                 }
             }
         } catch {
-            if error.kind == .io { throw PluginError.io("SunSpec discovery on \(spec.description): \(error)") }
+            if error.failsDevice { throw PluginError.io("SunSpec discovery on \(spec.description): \(error)") }
             throw PluginError(.unavailable, "SunSpec discovery on \(spec.description): \(error)")
         }
         let known = Set(profile.sunspecModels.map(\.id))

@@ -17,6 +17,10 @@ public final class ModbusConnection {
             case illegalFunction
             /// Exception 3: the device refused the value.
             case illegalDataValue
+            /// Exceptions 4, 6, 0x0A, 0x0B: the unit failed or is busy, or a
+            /// gateway has no path to it. The connection itself is fine
+            /// (other units behind the same gateway go on).
+            case unitFailure
             /// No answer, a broken connection, a malformed answer.
             case io
         }
@@ -24,6 +28,10 @@ public final class ModbusConnection {
         public var kind: Kind
         public var message: String
         public var description: String { message }
+
+        /// The device cannot be read now (reconnect with backoff), as
+        /// opposed to a refusal of one request.
+        public var failsDevice: Bool { kind == .io || kind == .unitFailure }
 
         public init(kind: Kind, message: String) {
             self.kind = kind
@@ -167,7 +175,8 @@ public final class ModbusConnection {
         let code = errno
         let kind: Failure.Kind = code == sy_modbus_errno_illegal_data_address() ? .illegalDataAddress
             : code == sy_modbus_errno_illegal_function() ? .illegalFunction
-            : code == sy_modbus_errno_illegal_data_value() ? .illegalDataValue : .io
+            : code == sy_modbus_errno_illegal_data_value() ? .illegalDataValue
+            : sy_modbus_errno_is_unit_failure(code) != 0 ? .unitFailure : .io
         return Failure(kind: kind, message: "\(endpoint) unit \(unitId): \(what): \(Self.lastError(code))")
     }
 

@@ -188,3 +188,23 @@ import SwitchyardTestSupport
         #expect(status.pollFailures == 0)
     }
 }
+
+@Suite(.serialized) struct ModbusGatewayTests {
+    @Test func aFailingUnitBehindAGatewayDoesNotCutOffItsNeighbours() throws {
+        var second = DriverFixture.unit
+        second.holding[0] = [4321, 0]
+        let gateway = try PymodbusServer(units: [1: DriverFixture.unit, 2: second])
+        let site = try SiteHarness(config: DriverFixture.config(devices: [DriverFixture.tcpDevice("u1", port: gateway.port, unit: 1),
+                                                                          DriverFixture.tcpDevice("u2", port: gateway.port, unit: 2),
+                                                                          DriverFixture.tcpDevice("u3", port: gateway.port, unit: 3)]),
+                                   extraProfiles: [try DriverFixture.folder()])
+        site.run(cycles: 6)
+        #expect(site.value("u1/I16") == 123.4)
+        #expect(site.value("u2/I16") == 4321)
+        #expect(site.quality("u3/I16") != .good)
+        let status = site.host.status().devices
+        #expect(status.first { $0.deviceId == "u1" }?.reconnects == 0)
+        #expect(status.first { $0.deviceId == "u2" }?.reconnects == 0)
+        #expect(status.first { $0.deviceId == "u3" }?.state == .faulted)
+    }
+}
