@@ -149,9 +149,9 @@ struct ModbusBench {
             let points = m.isSunSpec ? ProfileSimulation(profile: m).points : m.points
             let all = points.map(\.planned)
             var planned = 0, optimum = 0
-            for (_, members) in Dictionary(grouping: points.filter { $0.access.isReadable && $0.group != nil }, by: { $0.group! }) {
-                let plan = try m.transport.planner.plan(members.map(\.planned), all: all)
-                planned += plan.count
+            for (group, requests) in try m.fullPollPlan(points) {
+                planned += requests.count
+                let members = points.filter { $0.group == group && $0.access.isReadable }
                 optimum += RequestOptimum.fewest(members.map(\.planned), all: all, planner: m.transport.planner)
             }
             rows.append((p.id, planned, optimum))

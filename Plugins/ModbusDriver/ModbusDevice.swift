@@ -1,6 +1,7 @@
 import SwitchyardJSON
 import SwitchyardModbusIO
 import SwitchyardModbusProfile
+import SwitchyardModel
 import SwitchyardPluginKit
 
 /// One Modbus device, driven from its profile. Every method but `init`
@@ -46,11 +47,8 @@ final class ModbusDevice: Driver {
                              onUnitChangeMs: t.delayOnUnitChangeMs, timeoutMs: spec.timeoutMs ?? t.timeoutMs)
         groupChannels = config.pollGroups
         dataDirectory = config.dataDirectory
-        // Channels as DeviceProfile derives them: points not internal, not strings.
-        let isChannel = { (p: ModbusPoint) in !p.isInternal && p.type != .string }
-        var names = profile.points.filter(isChannel).map(\.name)
-        for model in profile.sunspecModels { names += model.points.filter(isChannel).map { model.group + "." + $0.name } }
-        for name in Set(names) {
+        // The channels the host registered for this profile (the same derivation).
+        for name in Set(DeviceProfile.channelPoints(of: document).map(\.name)) {
             let channel = try host.channel(name)
             channels[name] = channel
             pointOfHandle[channel.handle] = name

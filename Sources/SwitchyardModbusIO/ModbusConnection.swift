@@ -127,10 +127,7 @@ public final class ModbusConnection {
             input ? modbus_read_input_registers(context, Int32(address), Int32(count), buf.baseAddress)
                   : modbus_read_registers(context, Int32(address), Int32(count), buf.baseAddress)
         }
-        guard n == Int32(count) else {
-            if n >= 0 { throw Failure(kind: .io, message: "\(endpoint) unit \(unitId): read registers \(address)+\(count): short answer (\(n) registers)") }
-            throw failure("read \(input ? "input" : "holding") registers \(address)+\(count)")
-        }
+        try check(n, count, "read \(input ? "input" : "holding") registers \(address)+\(count)")
         return out
     }
 
@@ -141,10 +138,7 @@ public final class ModbusConnection {
             discrete ? modbus_read_input_bits(context, Int32(address), Int32(count), buf.baseAddress)
                      : modbus_read_bits(context, Int32(address), Int32(count), buf.baseAddress)
         }
-        guard n == Int32(count) else {
-            if n >= 0 { throw Failure(kind: .io, message: "\(endpoint) unit \(unitId): read bits \(address)+\(count): short answer (\(n) bits)") }
-            throw failure("read \(discrete ? "discrete inputs" : "coils") \(address)+\(count)")
-        }
+        try check(n, count, "read \(discrete ? "discrete inputs" : "coils") \(address)+\(count)")
         return out.map { UInt16($0 == 0 ? 0 : 1) }
     }
 
@@ -169,6 +163,14 @@ public final class ModbusConnection {
             rc = bytes.withUnsafeMutableBufferPointer { modbus_write_bits(context, Int32(address), Int32(values.count), $0.baseAddress) }
         }
         guard rc >= 0 else { throw failure("write coils \(address)+\(values.count)") }
+    }
+
+    /// A read's result: the whole answer, a short one (no errno to trust),
+    /// or libmodbus's error.
+    private func check(_ n: Int32, _ count: Int, _ what: String) throws(Failure) {
+        guard n != Int32(count) else { return }
+        if n >= 0 { throw Failure(kind: .io, message: "\(endpoint) unit \(unitId): \(what): short answer (\(n) of \(count))") }
+        throw failure(what)
     }
 
     private func failure(_ what: String) -> Failure {

@@ -77,6 +77,5 @@ public struct ModbusPoint: Sendable, Equatable {
         return PlannedPoint(name: name, table: table, address: address, count: count, scaleFactor: sf)
     }
 
-    /// Coils and discrete inputs hold bits, not registers.
-    public var isBitTable: Bool { table == .coil || table == .discrete_input }
+    public var isBitTable: Bool { table.holdsBits }
 }

@@ -146,6 +146,19 @@ public struct ModbusProfile: Sendable {
         }
     }
 
+    /// The readable points of `points` (default: the flat points) by poll
+    /// group, each group as the planner reads it: what one poll of every
+    /// group costs.
+    public func fullPollPlan(_ points: [ModbusPoint]? = nil) throws(PlanError) -> [String: [ReadRequest]] {
+        let points = points ?? self.points
+        let all = ReadPlanner.index(points.map(\.planned))
+        var out: [String: [ReadRequest]] = [:]
+        for (group, members) in Dictionary(grouping: points.filter { $0.access.isReadable && $0.group != nil }, by: { $0.group! }) {
+            out[group] = try transport.planner.plan(members.map(\.planned), byName: all)
+        }
+        return out
+    }
+
     /// The point named `name`, among the flat points.
     public func point(named name: String) -> ModbusPoint? { points.first { $0.name == name } }
 }

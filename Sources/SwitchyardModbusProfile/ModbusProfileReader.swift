@@ -129,7 +129,7 @@ public enum ModbusProfileReader {
             issues.add(pp.appending(base == nil ? "address" : "offset"), "the point's \(count) registers would run past address 65535")
             return nil
         }
-        let isBitTable = table == .coil || table == .discrete_input
+        let isBitTable = table.holdsBits
         if isBitTable && type != .bit {
             issues.add(pp.appending("type"), "a \(table.rawValue) holds bits: use type \"bit\"")
         }

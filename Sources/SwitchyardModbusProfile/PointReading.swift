@@ -86,18 +86,7 @@ public enum PointCodec {
         case .bit: raw = Double((pattern >> UInt64(f.bit)) & 1)
         case .string: return (.notAvailable, nil)
         }
-        guard raw.isFinite else { return (.notAvailable, nil) }
-        var value: Double
-        switch f.scaleKind {
-        case .factor:
-            value = f.divides ? raw / f.divisor : raw * f.factor
-        case .powerOfTen:
-            value = f.exponent < 0 ? raw / pow10(-f.exponent) : raw * pow10(f.exponent)
-        case .scaleFactorPoint:
-            guard let sf = scaleFactor, sf.rounded(.towardZero) == sf, abs(sf) <= 10 else { return (.notAvailable, nil) }
-            value = sf < 0 ? raw / pow10(Int(-sf)) : raw * pow10(Int(sf))
-        }
-        value += f.offset
+        guard raw.isFinite, var value = f.scale.apply(raw, offset: f.offset, scaleFactor: scaleFactor) else { return (.notAvailable, nil) }
         if f.hasRange, value < f.rangeLow || value > f.rangeHigh {
             return (PointReading(value: f.inverted ? -value : value, quality: .implausible), nil)
         }
@@ -110,18 +99,11 @@ public enum PointCodec {
 /// arrays), so that the driver decodes a thousand points per poll without
 /// touching a reference count.
 public struct PointFormat: Sendable {
-    public enum ScaleKind: Sendable { case factor, powerOfTen, scaleFactorPoint }
-
     public var type: ValueType
     public var byteOrder: ByteOrder
     public var wordOrder: WordOrder
     public var bit: Int
-    public var scaleKind: ScaleKind
-    public var factor: Double
-    /// 1 / factor when that is a whole number: 2301 / 10 is 230.1, 2301 × 0.1 is not.
-    public var divides: Bool
-    public var divisor: Double
-    public var exponent: Int
+    public var scale: ScaleRule
     public var offset: Double
     /// Up to four "not available" patterns inline.
     public var sentinels: (UInt64, UInt64, UInt64, UInt64)
@@ -147,19 +129,9 @@ extension ModbusPoint {
     /// The flat format of the point. Profiles give at most four
     /// "not available" patterns (the reader enforces it).
     public var format: PointFormat {
-        var kind = PointFormat.ScaleKind.factor
-        var factor = 1.0, exponent = 0
-        switch scale {
-        case .factor(let f): factor = f
-        case .powerOfTen(let e): kind = .powerOfTen; exponent = e
-        case .point: kind = .scaleFactorPoint
-        }
-        let inverse = 1 / factor
         let s = notAvailable + [0, 0, 0, 0]
-        return PointFormat(type: type, byteOrder: byteOrder, wordOrder: wordOrder, bit: bit, scaleKind: kind, factor: factor,
-                           divides: abs(factor) < 1 && inverse.rounded() == inverse, divisor: inverse, exponent: exponent,
-                           offset: offset, sentinels: (s[0], s[1], s[2], s[3]), sentinelCount: min(notAvailable.count, 4),
-                           hasRange: plausible != nil, rangeLow: plausible?.lowerBound ?? 0, rangeHigh: plausible?.upperBound ?? 0,
+        return PointFormat(type: type, byteOrder: byteOrder, wordOrder: wordOrder, bit: bit, scale: scale.rule, offset: offset,
+                           sentinels: (s[0], s[1], s[2], s[3]), sentinelCount: min(notAvailable.count, 4), hasRange: plausible != nil, rangeLow: plausible?.lowerBound ?? 0, rangeHigh: plausible?.upperBound ?? 0,
                            inverted: inverted)
     }
 }

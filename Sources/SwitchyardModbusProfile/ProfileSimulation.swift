@@ -19,6 +19,8 @@ public final class ProfileSimulation {
     private var present: [RegisterTable: [ClosedRange<Int>]] = [:]
     private var scaleFactors: [String: Int] = [:]
     private var written: [String: Double] = [:]
+    /// Point name by the standard channel it implements.
+    private var pointOfStandard: [String: String] = [:]
     private var soc = 55.0
     private var importWh = 1_250_000.0, exportWh = 830_000.0, pvWh = 4_200_000.0
     private var lastTime: Double?
@@ -32,6 +34,7 @@ public final class ProfileSimulation {
         }
         // A device answers everywhere its profile says it may be read.
         for (table, ranges) in profile.transport.readable { present[table, default: []] += ranges }
+        for p in points { if let s = p.standard { pointOfStandard[s] = pointOfStandard[s] ?? p.name } }
         chooseScaleFactors()
         update(timeSeconds: 0)
     }
@@ -79,7 +82,7 @@ public final class ProfileSimulation {
             case "meter.ExportEnergy": v = exportWh
             case "meter.Frequency": v = 50 + 0.02 * sin(t / 13)
             case "meter.Voltage": v = 230 + 2 * sin(t / 17)
-            case "pv.ActivePower": v = min(pv, written.first { standard(of: $0.key) == "pv.SetActivePowerLimit" }?.value ?? .infinity)
+            case "pv.ActivePower": v = min(pv, writtenStandard("pv.SetActivePowerLimit") ?? .infinity)
             case "pv.Energy": v = pvWh
             case "load.ActivePower": v = load
             default: v = genericValue(p, t: t, phase: Double(i))
@@ -100,10 +103,13 @@ public final class ProfileSimulation {
         }
     }
 
-    private func standard(of point: String) -> String? { points.first { $0.name == point }?.standard }
+    /// The value last written to the point implementing a standard setpoint.
+    private func writtenStandard(_ standard: String) -> Double? {
+        pointOfStandard[standard].flatMap { written[$0] }
+    }
 
     private func batteryPower() -> Double {
-        guard let setpoint = written.first(where: { standard(of: $0.key) == "ess.SetActivePower" })?.value else { return 0 }
+        guard let setpoint = writtenStandard("ess.SetActivePower") else { return 0 }
         if setpoint > 0 && soc <= 0 || setpoint < 0 && soc >= 100 { return 0 }
         return max(-5000, min(5000, setpoint))
     }

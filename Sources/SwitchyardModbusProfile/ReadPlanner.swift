@@ -3,6 +3,9 @@ public enum RegisterTable: String, Sendable, CaseIterable, Comparable {
     case coil, discrete_input, input_register, holding_register
 
     public static func < (a: RegisterTable, b: RegisterTable) -> Bool { a.rawValue < b.rawValue }
+
+    /// Coils and discrete inputs hold bits, not registers.
+    public var holdsBits: Bool { self == .coil || self == .discrete_input }
 }
 
 /// What the planner needs to know of a point.
@@ -159,7 +162,7 @@ public struct ReadPlanner: Sendable {
     }
 
     private func limit(for table: RegisterTable) -> Int {
-        table == .coil || table == .discrete_input ? maxBits : maxRegisters
+        table.holdsBits ? maxBits : maxRegisters
     }
 
     /// The readable stretch that contains `range`, with learned holes cut out.

@@ -12,33 +12,73 @@ public enum Scale: Sendable, Equatable {
     /// Applies the scale; `scaleFactor` is the value of the scale-factor
     /// point when the scale refers to one (nil: not available → nil).
     public func apply(_ raw: Double, offset: Double = 0, scaleFactor: Double? = nil) -> Double? {
-        switch self {
-        case .factor(let f):
-            // 2301 × 0.1 is 230.10000000000002; 2301 / 10 is 230.1.
-            let inverse = 1 / f
-            if abs(f) < 1, inverse.rounded() == inverse { return raw / inverse + offset }
-            return raw * f + offset
-        case .powerOfTen(let e): return scaled(raw, e) + offset
-        case .point:
-            guard let sf = scaleFactor, sf.isWholeNumber, abs(sf) <= 10 else { return nil }
-            return scaled(raw, Int(sf)) + offset
-        }
-    }
-
-    /// raw × 10^e, dividing for negative e so that 1234 × 10^-1 is 123.4, not 123.40000000000001.
-    private func scaled(_ raw: Double, _ e: Int) -> Double {
-        e < 0 ? raw / pow10(-e) : raw * pow10(e)
+        rule.apply(raw, offset: offset, scaleFactor: scaleFactor)
     }
 
     /// The inverse, for writes: the raw value to send for `value`.
     public func raw(for value: Double, offset: Double = 0, scaleFactor: Double? = nil) -> Double? {
+        rule.raw(for: value, offset: offset, scaleFactor: scaleFactor)
+    }
+
+    /// The arithmetic of the scale as plain data (no point name), which the
+    /// driver keeps per point and applies without reference counting.
+    public var rule: ScaleRule {
         switch self {
-        case .factor(let f): return f == 0 ? nil : (value - offset) / f
-        case .powerOfTen(let e): return (value - offset) / pow10(e)
-        case .point:
-            guard let sf = scaleFactor, sf.isWholeNumber, abs(sf) <= 10 else { return nil }
-            return (value - offset) / pow10(Int(sf))
+        case .factor(let f): ScaleRule(kind: .factor, factor: f, exponent: 0)
+        case .powerOfTen(let e): ScaleRule(kind: .powerOfTen, factor: 1, exponent: e)
+        case .point: ScaleRule(kind: .scaleFactorPoint, factor: 1, exponent: 0)
         }
+    }
+}
+
+/// `Scale` without the scale-factor point's name: the one place the
+/// scaling arithmetic lives.
+public struct ScaleRule: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable { case factor, powerOfTen, scaleFactorPoint }
+
+    public var kind: Kind
+    public var factor: Double
+    public var exponent: Int
+    /// 1 / factor when that is a whole number: 2301 / 10 is 230.1, 2301 × 0.1 is 230.10000000000002.
+    let divisor: Double?
+
+    init(kind: Kind, factor: Double, exponent: Int) {
+        self.kind = kind
+        self.factor = factor
+        self.exponent = exponent
+        let inverse = 1 / factor
+        divisor = abs(factor) < 1 && inverse.rounded() == inverse ? inverse : nil
+    }
+
+    public func apply(_ raw: Double, offset: Double = 0, scaleFactor: Double? = nil) -> Double? {
+        switch kind {
+        case .factor: return (divisor.map { raw / $0 } ?? raw * factor) + offset
+        case .powerOfTen: return Self.scaled(raw, exponent) + offset
+        case .scaleFactorPoint:
+            guard let e = Self.exponent(scaleFactor) else { return nil }
+            return Self.scaled(raw, e) + offset
+        }
+    }
+
+    public func raw(for value: Double, offset: Double = 0, scaleFactor: Double? = nil) -> Double? {
+        switch kind {
+        case .factor: return factor == 0 ? nil : (value - offset) / factor
+        case .powerOfTen: return (value - offset) / pow10(exponent)
+        case .scaleFactorPoint:
+            guard let e = Self.exponent(scaleFactor) else { return nil }
+            return (value - offset) / pow10(e)
+        }
+    }
+
+    /// A scale-factor value usable as a power of ten (whole, |sf| <= 10).
+    static func exponent(_ sf: Double?) -> Int? {
+        guard let sf, sf.isWholeNumber, abs(sf) <= 10 else { return nil }
+        return Int(sf)
+    }
+
+    /// raw × 10^e, dividing for negative e so that 1234 × 10^-1 is 123.4, not 123.40000000000001.
+    static func scaled(_ raw: Double, _ e: Int) -> Double {
+        e < 0 ? raw / pow10(-e) : raw * pow10(e)
     }
 }
 

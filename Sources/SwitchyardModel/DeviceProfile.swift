@@ -65,7 +65,7 @@ public struct DeviceProfile: Sendable, Hashable {
     /// The points of a Modbus profile that are channels, as channel objects
     /// (name, standard, unit, access, description) with the JSON path of
     /// the point and its poll group.
-    static func channelPoints(of json: JSONValue) -> [(name: String, channel: JSONValue, path: JSONPath, group: String?)] {
+    public static func channelPoints(of json: JSONValue) -> [(name: String, channel: JSONValue, path: JSONPath, group: String?)] {
         var out: [(String, JSONValue, JSONPath, String?)] = []
         func add(_ point: JSONValue, name: String, path: JSONPath, group: String?) {
             // Strings are not channels: the process image carries numbers.

@@ -76,7 +76,7 @@ struct ProfileCommand: ParsableCommand {
                     if m.isSunSpec {
                         line += ", SunSpec models \(m.sunspecModels.map { String($0.id) }.joined(separator: " "))"
                     } else {
-                        let requests = RequestCount.perFullPoll(m)
+                        let requests = ((try? m.fullPollPlan()) ?? [:]).values.reduce(0) { $0 + $1.count }
                         line += ", \(m.points.count) points, \(requests) requests per full poll"
                     }
                     line += ", \(m.tests.count) test vectors"
@@ -162,14 +162,5 @@ struct ProfileCommand: ParsableCommand {
                 for (name, _) in suggestions.sorted(by: { ($0.1, $1.0) > ($1.1, $0.0) }) { print("  \(name)") }
             }
         }
-    }
-}
-
-/// Requests a full poll of a flat profile makes: every poll group planned.
-enum RequestCount {
-    static func perFullPoll(_ m: ModbusProfile) -> Int {
-        let all = m.points.map(\.planned)
-        let groups = Dictionary(grouping: m.points.filter(\.access.isReadable).filter { $0.group != nil }, by: { $0.group! })
-        return groups.values.reduce(0) { n, members in n + ((try? m.transport.planner.plan(members.map(\.planned), all: all))?.count ?? 0) }
     }
 }
