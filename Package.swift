@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "switchyard-edge", targets: ["switchyard-edge"]),
         .executable(name: "switchyard", targets: ["switchyard"]),
         .executable(name: "switchyard-bench", targets: ["switchyard-bench"]),
+        .executable(name: "switchyard-server", targets: ["switchyard-server"]),
         .library(name: "SwitchyardPluginKit", targets: ["SwitchyardPluginKit"]),
         // Plugins: each one a shared library the host loads at run time.
         .library(name: "SimulatedDevices", type: .dynamic, targets: ["SimulatedDevices"]),
@@ -39,6 +40,10 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.21.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.21.0"),
     ],
     targets: [
         // The ABI: one C header, shared by host and plugins.
@@ -57,6 +62,29 @@ let package = Package(
             name: "SwitchyardConfigDoc",
             dependencies: ["SwitchyardJSON", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["README.md"]
+        ),
+        // The config sync server (issue 5): stores, sync API, operator API, auth.
+        .target(
+            name: "SwitchyardServer",
+            dependencies: [
+                "SwitchyardConfigDoc", "SwitchyardModel", "SwitchyardModbusProfile",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["README.md"]
+        ),
+        // The operator's client of the server's API (used by the `switchyard` CLI and tests).
+        .target(
+            name: "SwitchyardServerClient",
+            dependencies: [
+                "SwitchyardJSON",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
         ),
         // The SDK plugin authors use; linked statically into each plugin.
         .target(name: "SwitchyardPluginKit", dependencies: ["CSwitchyardPlugin", "SwitchyardJSON"], exclude: ["README.md"]),
@@ -84,14 +112,22 @@ let package = Package(
             dependencies: ["SwitchyardEdgeService", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
+            name: "switchyard-server",
+            dependencies: ["SwitchyardServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
             name: "switchyard",
             dependencies: ["SwitchyardHost", "SwitchyardModbusProfile", "SwitchyardModbusIO", "SwitchyardConfigDoc",
+                           "SwitchyardServerClient",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "switchyard-bench",
             dependencies: [
-                "SwitchyardHost", "SwitchyardModbusProfile", "SwitchyardModbusIO",
+                "SwitchyardHost", "SwitchyardModbusProfile", "SwitchyardModbusIO", "SwitchyardConfigDoc",
+                "SwitchyardServer", "SwitchyardServerClient",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -128,6 +164,14 @@ let package = Package(
         .testTarget(name: "SwitchyardHostTests", dependencies: ["SwitchyardHost", "SwitchyardTestSupport"]),
         .testTarget(name: "PluginTests", dependencies: ["SwitchyardHost", "SwitchyardTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SwitchyardHost", "SwitchyardEdgeService", "SwitchyardTestSupport"]),
+        .testTarget(
+            name: "SwitchyardServerTests",
+            dependencies: [
+                "SwitchyardServer", "SwitchyardServerClient", "SwitchyardTestSupport", "SwitchyardConfigDoc",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
         .testTarget(name: "SwitchyardEdgeServiceTests", dependencies: ["SwitchyardEdgeService", "SwitchyardTestSupport"]),
     ]
 )

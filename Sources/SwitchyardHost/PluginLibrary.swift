@@ -25,6 +25,9 @@ public final class LoadedPlugin: @unchecked Sendable {
     public let manifest: PluginManifest
     let descriptor: UnsafePointer<sy_plugin_descriptor>
 
+    /// The manifest as the plugin states it (what `switchyard catalog push` uploads).
+    public var manifestJSON: String { descriptor.pointee.manifest_json.map { String(cString: $0) } ?? "{}" }
+
     init(path: String, id: String, version: String, kind: PluginKind, abiMajor: UInt32, abiMinor: UInt32,
          manifest: PluginManifest, descriptor: UnsafePointer<sy_plugin_descriptor>, loadedFrom: String? = nil,
          fingerprint: FileFingerprint? = nil) {

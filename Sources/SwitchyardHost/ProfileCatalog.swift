@@ -124,15 +124,6 @@ public struct ProfileCatalog: Sendable {
 
     /// A resolved profile document, checked as the host and its driver need.
     public static func profile(_ json: JSONValue, file: String?) throws(ValidationError) -> DeviceProfile {
-        let profile: DeviceProfile
-        do {
-            profile = try DeviceProfile(json: json, file: file)
-        } catch {
-            throw file.map { error.inFile($0) } ?? error
-        }
-        if profile.driver == ModbusProfile.driverClass {
-            _ = try ModbusProfile(json: json, file: file)
-        }
-        return profile
+        try DeviceProfile.checked(json, file: file)
     }
 }

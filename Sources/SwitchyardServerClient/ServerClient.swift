@@ -1,0 +1,71 @@
+import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
+import SwitchyardJSON
+
+/// A small client of the switchyard-server API, for the `switchyard` CLI
+/// and tests: JSON in, JSON out, every answer with its status and headers.
+public final class ServerClient: Sendable {
+    public struct Answer: Sendable {
+        public var status: Int
+        public var headers: [(String, String)]
+        public var text: String
+
+        public init(status: Int, headers: [(String, String)], text: String) {
+            self.status = status
+            self.headers = headers
+            self.text = text
+        }
+
+        public func header(_ name: String) -> String? {
+            headers.first { $0.0.lowercased() == name.lowercased() }?.1
+        }
+
+        /// The body as JSON (nil when empty or not JSON).
+        public var json: JSONValue? { try? JSONValue(parsing: text) }
+
+        /// The server's error message, for printing.
+        public var errorText: String {
+            guard let error = json?["error"] else { return "HTTP \(status): \(text)" }
+            var out = "HTTP \(status) \(error["code"]?.stringValue ?? ""): \(error["message"]?.stringValue ?? "")"
+            for problem in error["problems"]?.arrayValue ?? [] {
+                let edge = problem["edge"]?.stringValue.map { "edge \($0) " } ?? ""
+                let also = problem["also_affects_edges"]?.numberValue.map { " (and \(Int($0)) more edges with the same layers)" } ?? ""
+                out += "\n  \(edge)\(problem["path"]?.stringValue ?? ""): \(problem["message"]?.stringValue ?? "")\(also)"
+            }
+            return out
+        }
+    }
+
+    public let baseURL: String
+    public let token: String?
+    /// The process-wide client: connection pools shared, nothing to shut down.
+    private let http: HTTPClient
+
+    public init(baseURL: String, token: String?) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.token = token
+        http = HTTPClient.shared
+    }
+
+    /// Sends a request. `body` is sent as JSON text; `raw` as it is (for tests of bad input).
+    public func send(_ method: String, _ path: String, json body: JSONValue? = nil, raw: String? = nil,
+                     headers: [(String, String)] = [], token: String? = nil) async throws -> Answer {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = HTTPMethod(rawValue: method)
+        if let bearer = token ?? self.token { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let text = raw ?? body?.canonicalText {
+            if !request.headers.contains(name: "Content-Type") { request.headers.add(name: "Content-Type", value: "application/json") }
+            request.body = .bytes(ByteBuffer(string: text))
+        }
+        let response = try await http.execute(request, timeout: .seconds(60))
+        let buffer = try await response.body.collect(upTo: 256 << 20)
+        return Answer(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
+                      text: String(buffer: buffer))
+    }
+
+    public func get(_ path: String, headers: [(String, String)] = [], token: String? = nil) async throws -> Answer {
+        try await send("GET", path, headers: headers, token: token)
+    }
+}
