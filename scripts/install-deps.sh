@@ -5,8 +5,8 @@ set -euo pipefail
 
 packages=(libsqlite3-dev libffi-dev libmodbus-dev pkg-config)
 case "${1:-run}" in
-  test)  packages+=(gcc python3-pip socat) ;;
-  bench) packages+=(gcc python3-pip) ;;
+  test)  packages+=(gcc python3-pip socat postgresql) ;;
+  bench) packages+=(gcc python3-pip wrk) ;;
 esac
 
 missing=()
