@@ -64,11 +64,14 @@ struct ErrorMiddleware: RouterMiddleware {
 }
 
 /// Finds the caller from `Authorization: Bearer …` and applies its rate
-/// limit. Requests without credentials pass through with no principal;
-/// every handler that needs one asks for it (`context.caller()`).
+/// limit. Requests without credentials are refused with 401 before a
+/// handler reads their body, except on the public endpoints; handlers then
+/// check what the caller may do (`context.caller()`).
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = ServerContext
     let core: ServerCore
+    /// The only endpoints that answer without credentials.
+    static let publicPaths: Set<String> = ["/healthz", "/api/v1/signing-keys"]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
@@ -82,6 +85,9 @@ struct AuthMiddleware: RouterMiddleware {
                 throw ServiceError(.rateLimited, "too many requests with this key; retry in \(wait) s", retryAfter: wait)
             }
             context.principal = principal
+        } else if !Self.publicPaths.contains(request.uri.path) {
+            // Refused before any handler reads a body.
+            throw ServiceError(.unauthorized, "send Authorization: Bearer <edge key or operator token>")
         }
         return try await next(request, context)
     }
@@ -169,6 +175,18 @@ enum Reply {
         if !result.pinnedSkipped.isEmpty { members["pinned_edges_skipped"] = .array(result.pinnedSkipped.map(JSONValue.string)) }
         for (key, value) in extra { members[key] = value }
         return json(.object(members), status: status)
+    }
+}
+
+extension Reply {
+    /// A layer write: the change, and the layer's new revision and ETag for the next If-Match.
+    static func layerChange(_ result: ChangeResult) -> Response {
+        let details = result.change.details
+        guard let layer = details["layer"]?.stringValue, let revision = details["revision"]?.numberValue else { return change(result) }
+        let etag = "\"\(layer)@\(Int(revision))\""
+        var response = change(result, extra: ["layer": .string(layer), "revision": .number(revision), "etag": .string(etag)])
+        response.headers[.eTag] = etag
+        return response
     }
 }
 

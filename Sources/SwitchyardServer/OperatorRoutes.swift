@@ -13,8 +13,9 @@ enum OperatorRoutes {
         table.add(.get, "/api/v1/orgs") { _, context in
             let core = try need()
             let caller = try context.caller()
+            guard caller.kind == .operatorToken else { throw ServiceError(.forbidden, "an edge key cannot list organizations") }
             let all = try await core.store.organizations()
-            let visible = caller.role == .root ? all : all.filter { $0.id == caller.orgId && caller.kind == .operatorToken }
+            let visible = caller.role == .root ? all : all.filter { $0.id == caller.orgId }
             return Reply.json(["organizations": .array(visible.map(Render.organization))])
         }
         table.add(.post, "/api/v1/orgs") { request, context in
@@ -93,8 +94,8 @@ enum OperatorRoutes {
         table.add(.get, "\(org)/edges/{edge}/versions") { request, context in
             let (core, snapshot) = try await viewer(need, context)
             let edge = try edgeOf(snapshot, context)
-            let before = request.uri.queryParameters.get("before").flatMap { Int($0) }
-            let limitCount = min(request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 50, 500)
+            let before = try Query.integer(request, "before")
+            let limitCount = try Query.limit(request)
             let versions = try await core.store.edgeVersions(edge: edge.id, before: before, limit: limitCount)
             return Reply.json(["edge": .string(edge.id), "current_version": .number(Double(edge.version)), "pinned": .bool(edge.pinned),
                                "versions": .array(versions.map(Render.version))])
@@ -109,10 +110,10 @@ enum OperatorRoutes {
         table.add(.get, "\(org)/edges/{edge}/diff") { request, context in
             let (core, snapshot) = try await viewer(need, context)
             let edge = try edgeOf(snapshot, context)
-            guard let from = request.uri.queryParameters.get("from").flatMap({ Int($0) }) else {
+            guard let from = try Query.integer(request, "from") else {
                 throw ServiceError(.badRequest, "query parameter from=<version> is required")
             }
-            let to = request.uri.queryParameters.get("to").flatMap { Int($0) } ?? edge.version
+            let to = try Query.integer(request, "to") ?? edge.version
             let a = try await History.document(core, edge: edge.id, version: from)
             let b = try await History.document(core, edge: edge.id, version: to)
             let patch = JSONDiff(granularity: .fineGrained).patch(from: a, to: b)
@@ -128,7 +129,7 @@ enum OperatorRoutes {
             } catch {
                 throw ServiceError(.badRequest, "query parameter path is an RFC 6901 pointer like /scheduler/controllers/1: \(error)")
             }
-            let version = request.uri.queryParameters.get("version").flatMap { Int($0) } ?? edge.version
+            let version = try Query.integer(request, "version") ?? edge.version
             return Reply.json(try await History.explain(core, edge: edge.id, version: version, path: pointer))
         }
         table.add(.post, "\(org)/edges/{edge}/rollback") { request, context in
@@ -161,7 +162,7 @@ enum OperatorRoutes {
             let result = try await core.config.putLayer(org: try context.parameters.text("org"), key: key, document: body.value,
                                                         ifMatch: request.headers[.ifMatch], actor: try context.caller(),
                                                         reason: reason(request))
-            return Reply.change(result, extra: ["layer": .string(key.description)])
+            return Reply.layerChange(result)
         }
         table.add(.patch, layer) { request, context in
             let core = try need()
@@ -175,7 +176,7 @@ enum OperatorRoutes {
             let result = try await core.config.patchLayer(org: try context.parameters.text("org"), key: try layerKey(context), patch: patch,
                                                           ifMatch: request.headers[.ifMatch], actor: try context.caller(),
                                                           reason: reason(request))
-            return Reply.change(result)
+            return Reply.layerChange(result)
         }
         table.add(.get, "\(layer)/revisions") { _, context in
             let (core, snapshot) = try await viewer(need, context)
@@ -192,7 +193,7 @@ enum OperatorRoutes {
             let result = try await core.config.rollbackLayer(org: try context.parameters.text("org"), key: try layerKey(context),
                                                              to: try members.integer("revision")!, ifMatch: request.headers[.ifMatch],
                                                              actor: try context.caller(), reason: reason(request))
-            return Reply.change(result)
+            return Reply.layerChange(result)
         }
 
         // Bulk.
@@ -211,8 +212,8 @@ enum OperatorRoutes {
             let core = try need()
             let id = try context.parameters.text("org")
             try context.caller().require(.viewer, in: id)
-            let before = request.uri.queryParameters.get("before").flatMap { Int($0) }
-            let count = min(request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 50, 500)
+            let before = try Query.integer(request, "before")
+            let count = try Query.limit(request)
             return Reply.json(["changes": .array(try await core.store.changes(org: id, before: before, limit: count).map(Render.change))])
         }
         table.add(.get, "\(org)/changes/{change}") { _, context in
@@ -389,5 +390,23 @@ enum Render {
         case .deletedAncestor(let at): "deleted with \(at)"
         case .replacedAncestor(let at, _): "replaced with \(at)"
         }
+    }
+}
+
+/// Query parameters, refused when present but not what they should be.
+enum Query {
+    static func integer(_ request: Request, _ name: String) throws(ServiceError) -> Int? {
+        guard let text = request.uri.queryParameters.get(name) else { return nil }
+        guard let value = Int(text), value >= 0 else {
+            throw ServiceError(.badRequest, "query parameter \(name) is a whole number from 0; found \"\(text)\"")
+        }
+        return value
+    }
+
+    /// `limit`: 1 to 500, 50 when left out.
+    static func limit(_ request: Request) throws(ServiceError) -> Int {
+        guard let value = try integer(request, "limit") else { return 50 }
+        guard (1...500).contains(value) else { throw ServiceError(.badRequest, "query parameter limit is 1 to 500; found \(value)") }
+        return value
     }
 }

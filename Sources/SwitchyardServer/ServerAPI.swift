@@ -105,6 +105,10 @@ public enum ServerAPI {
             guard let sinceText = request.uri.queryParameters.get("since"), let since = Int(sinceText), since >= 0 else {
                 throw ServiceError(.badRequest, "query parameter since=<version> is required (a whole number)")
             }
+            let (current, digest) = try await core.sync.etag(edgeId: edge)
+            if since == current {
+                return Response(status: .notModified, headers: [.eTag: digest.etag, .switchyardConfigVersion: String(current)])
+            }
             let delta = try await core.sync.delta(edgeId: edge, since: since)
             var members = delta.json.objectValue ?? [:]
             members["full_size"] = .number(Double(delta.fullSize))

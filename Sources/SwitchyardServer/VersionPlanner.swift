@@ -46,6 +46,8 @@ struct VersionPlanner {
             guard let edge = snapshot.edges[id] else { continue }
             let stack = Self.stack(of: edge, in: snapshot)
             if stack.text == edge.stack.text && edge.version > 0 { continue }
+            // No layer applies yet: no config to serve (404 "no config yet"), not an empty one.
+            if stack.entries.isEmpty && edge.version == 0 { continue }
             if edge.pinned {
                 plan.pinnedSkipped.append(id)
                 continue

@@ -59,6 +59,10 @@ struct AuthAndInputTests {
         #expect(try await anonymous.get("/api/v1/orgs").status == 401)
         #expect(try await anonymous.get("/api/v1/orgs/acme/edges", headers: [("Authorization", "Basic abc")]).status == 401)
         #expect(try await fixture.client("sye_forged").get("/api/v1/edges/e1/config").status == 401)
+        let bigAnonymous = try await anonymous.send("PUT", "/api/v1/orgs/acme/catalog", raw: "{\"plugins\": [" + String(repeating: "1,", count: 100_000) + "1]}")
+        #expect(bigAnonymous.status == 401, "credentials are checked before a body is read")
+        #expect(try await anonymous.get("/healthz").status == 200)
+        #expect(try await fixture.client(acme.edgeKeys["e2"]).get("/api/v1/orgs").status == 403, "an edge key lists no organizations")
         try await fixture.stop()
     }
 
@@ -108,9 +112,11 @@ struct AuthAndInputTests {
             ("bad id", "PUT", "{\"name\": \"x\"}", "/api/v1/orgs/acme/sites/..%2Fetc", 400),
             ("bad selector", "POST", "{\"selector\": {\"planet\": \"mars\"}, \"merge\": {}}", "/api/v1/orgs/acme/bulk", 400),
             ("empty body", "PUT", "", layerPath, 400),
+            ("negative limit", "GET", nil, "/api/v1/orgs/acme/changes?limit=-1", 400),
+            ("non-numeric version", "GET", nil, "/api/v1/orgs/acme/edges/e1/diff?from=abc", 400),
         ]
         for (name, method, body, path, status) in cases {
-            let answer = try await ops.send(method, path, raw: body ?? "")
+            let answer = try await ops.send(method, path, raw: body)
             #expect(answer.status == status, "\(name): \(answer.status) \(answer.text.prefix(300))")
             #expect(answer.json?["error"]?["message"]?.stringValue?.isEmpty == false, "\(name) explains itself")
         }

@@ -48,7 +48,12 @@ struct OperatorAPITests {
         let etag = try #require(read.header("ETag"))
         var layer = try #require(read.json?.objectValue)
         layer["alarms"] = [["id": "a1", "channel": "bms_main/Soc", "condition": "<", "threshold": 10, "severity": "warning"]]
-        try expectStatus(200, try await ops.send("PUT", "/api/v1/orgs/acme/layers/site/s1", json: .object(layer), headers: [("If-Match", etag)]))
+        let written = try await ops.send("PUT", "/api/v1/orgs/acme/layers/site/s1", json: .object(layer), headers: [("If-Match", etag)])
+        try expectStatus(200, written)
+        let next = try #require(written.header("ETag"), "a layer write answers with the new ETag")
+        #expect(next != etag)
+        layer["alarms"] = [["id": "a1", "channel": "bms_main/Soc", "condition": "<", "threshold": 12, "severity": "warning"]]
+        try expectStatus(200, try await ops.send("PUT", "/api/v1/orgs/acme/layers/site/s1", json: .object(layer), headers: [("If-Match", next)]))
         let revision = try await fixture.store.organization("acme")?.revision
         let stale = try await ops.send("PUT", "/api/v1/orgs/acme/layers/site/s1", json: .object(layer), headers: [("If-Match", etag)])
         #expect(stale.status == 412)

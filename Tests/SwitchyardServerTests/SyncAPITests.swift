@@ -71,6 +71,8 @@ struct SyncAPITests {
         let ahead = try await edge.get("/api/v1/edges/e1/config/delta?since=\(baseVersion + 5)")
         #expect(ahead.status == 410)
         #expect(ahead.json?["error"]?["code"] == "delta_unavailable")
+        let current = try await edge.get("/api/v1/edges/e1/config/delta?since=\(baseVersion + 1)")
+        #expect(current.status == 304, "nothing newer than the edge's version")
         let missing = try await edge.get("/api/v1/edges/e1/config/delta")
         #expect(missing.status == 400)
         try await fixture.stop()
