@@ -48,6 +48,22 @@ public final class ServerClient: Sendable {
         http = HTTPClient.shared
     }
 
+    /// With `failFast`, a server that cannot be reached fails the request
+    /// at once (or after 5 s of connecting) instead of being retried until
+    /// the request's deadline: what a command-line tool wants.
+    public init(baseURL: String, token: String?, failFast: Bool) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.token = token
+        http = failFast ? Self.failingFast : HTTPClient.shared
+    }
+
+    /// Process-wide like `HTTPClient.shared`, and like it never shut down.
+    private static let failingFast: HTTPClient = {
+        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(5), read: .seconds(60)))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
     /// Sends a request. `body` is sent as JSON text; `raw` as it is (for tests of bad input).
     public func send(_ method: String, _ path: String, json body: JSONValue? = nil, raw: String? = nil,
                      headers: [(String, String)] = [], token: String? = nil) async throws -> Answer {

@@ -8,7 +8,10 @@ struct Switchyard: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchyard",
         abstract: "Switchyard for operators and integrators: plugins, profiles, configs.",
-        subcommands: [PluginCommand.self, ProfileCommand.self, ConfigCommand.self, SimCommand.self])
+        subcommands: [PluginCommand.self, ProfileCommand.self, ConfigCommand.self, SimCommand.self,
+                      // The operator side, on a switchyard-server (ServerCommands*.swift).
+                      OrgCommand.self, SiteCommand.self, GroupCommand.self, EdgeCommand.self, LayerCommand.self,
+                      BulkCommand.self, AuditCommand.self, CatalogCommand.self, KeyCommand.self, TokenCommand.self])
 }
 
 /// A refused input: the message on stderr, exit status 1.
@@ -95,7 +98,11 @@ struct PluginCommand: ParsableCommand {
 }
 
 struct ConfigCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "config", abstract: "Config documents.", subcommands: [Validate.self, Diff.self, ApplyPatch.self])
+    static let configuration = CommandConfiguration(
+        commandName: "config", abstract: "Config documents.",
+        subcommands: [Validate.self, AnyDiff.self, ApplyPatch.self,
+                      // Edges' configs on a switchyard-server (ServerCommands+Config.swift).
+                      ServerGet.self, ServerHistory.self, Explain.self, ServerRollback.self, Unpin.self])
 
     struct Validate: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Validate a config against plugins and profiles; print every problem with its path.")
