@@ -54,10 +54,21 @@ final class NotifyHub: Sendable {
     /// Pushes the new versions to the edges connected here; the messages are
     /// built concurrently (the delta and signature per edge) and sent as each is ready.
     func announce(_ versions: [EdgeVersion], only connectionId: Int? = nil) async {
+        // Each connection is claimed for the version inside the lock: one already told of it
+        // (by this process's commit and again by its change event) is not told twice. The copy
+        // keeps the version it knew before, the base of its delta.
         let targets: [(EdgeVersion, [Connection])] = connections.withLock { all in
-            versions.compactMap { v in
-                all[v.edgeId].map { (v, Array($0.values).filter { connectionId == nil || $0.id == connectionId }) }
+            var out: [(EdgeVersion, [Connection])] = []
+            for v in versions {
+                guard let byId = all[v.edgeId] else { continue }
+                var claimed: [Connection] = []
+                for (id, connection) in byId where (connectionId == nil || id == connectionId) && (connection.knownVersion ?? 0) < v.version {
+                    claimed.append(connection)
+                    all[v.edgeId]?[id]?.knownVersion = v.version
+                }
+                if !claimed.isEmpty { out.append((v, claimed)) }
             }
+            return out
         }
         guard !targets.isEmpty else { return }
         await withTaskGroup(of: Void.self) { group in
@@ -70,7 +81,6 @@ final class NotifyHub: Sendable {
                     for connection in connections {
                         let message = await self.message(for: version, connection: connection)
                         await connection.send(message)
-                        self.setKnownVersion(edgeId: version.edgeId, id: connection.id, version: version.version)
                     }
                 }
             }
