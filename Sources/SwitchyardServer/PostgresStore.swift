@@ -20,8 +20,7 @@ public final class PostgresStore: ConfigStore {
     /// The advisory lock `migrate` holds, so two processes starting at once
     /// do not race on `CREATE TABLE IF NOT EXISTS` (which is not atomic).
     static let migrationLock: Int64 = 0x5357_5943_4D49_4752  // "SWYCMIGR"
-    /// How long a commit waits for this process's LISTEN connection, so that
-    /// a subscriber of `events()` hears of a commit made right after it subscribed.
+    /// How long `waitUntilListening` waits for the LISTEN connection.
     static let listenerWait: Duration = .seconds(2)
 
     private let client: PostgresClient
@@ -63,11 +62,14 @@ public final class PostgresStore: ConfigStore {
     public func events() -> AsyncStream<ChangeEvent> { listener.subscribe() }
 
     /// Returns once this store's LISTEN connection is in place (or after a
-    /// short wait). Its own commits wait for it; a test that expects a commit
-    /// of another store to reach this one's `events()` waits here first.
+    /// short wait): a test that expects a commit of another store to reach
+    /// this one's `events()` waits here first.
     func waitUntilListening() async {
         await listener.waitUntilListening(atMost: Self.listenerWait)
     }
+
+    /// Whether the LISTEN connection is in place now.
+    var isListening: Bool { listener.isListening }
 
     // MARK: Schema
 
@@ -109,11 +111,9 @@ public final class PostgresStore: ConfigStore {
                 snapshot.groups[group.id] = group
             }
             var reader = PostgresRows.EdgeReader()
-            for try await row in try await connection.query(
-                "SELECT \(unescaped: PostgresRows.edgeColumns) FROM edges WHERE org_id = \(org)", logger: log
-            ) {
-                let edge = try reader.edge(row)
-                snapshot.edges[edge.id] = edge
+            for edges in try await Self.rows(PostgresRows.edgeArrays(org: org), on: connection, log, { try reader.edges($0) }) {
+                snapshot.edges.reserveCapacity(edges.count)
+                for edge in edges { snapshot.edges[edge.id] = edge }
             }
             let layers = try await Self.rows("""
                 SELECT r.key, r.org_id, r.revision, r.document, r.change_id
@@ -130,12 +130,16 @@ public final class PostgresStore: ConfigStore {
 
     // MARK: Commit
 
+    /// This process's subscribers hear of the commit before it returns, as
+    /// with `SQLiteStore` (callers count on it: a revocation clears caches
+    /// before the next request); the NOTIFY echo is then dropped as a repeat.
     public func commit(_ commit: Commit) async throws -> ChangeRecord {
         try CommitCheck.validate(commit)
-        await listener.waitUntilListening(atMost: Self.listenerWait)
-        return try await transaction("commit to organization \(commit.orgId)") { connection in
+        let record = try await transaction("commit to organization \(commit.orgId)") { connection in
             try await PostgresCommitWriter(commit: commit, connection: connection, logger: self.logger).write()
         }
+        listener.committed(ChangeEvent(orgId: record.orgId, changeId: record.id))
+        return record
     }
 
     // MARK: Edges and layers
@@ -158,10 +162,12 @@ public final class PostgresStore: ConfigStore {
             """, PostgresRows.edgeVersion)
     }
 
+    /// A rollout's versions can number 100,000: read as column arrays.
     public func edgeVersions(change: Int) async throws -> [EdgeVersion] {
         try await rows("read the edge versions of change \(change)", """
-            SELECT \(unescaped: PostgresRows.edgeVersionColumns) FROM edge_versions WHERE change_id = \(change) ORDER BY edge_id
-            """, PostgresRows.edgeVersion)
+            SELECT array_agg(edge_id), array_agg(version), array_agg(stack), array_agg(created_at)
+            FROM (SELECT edge_id, version, stack, created_at FROM edge_versions WHERE change_id = \(change) ORDER BY edge_id) v
+            """) { try PostgresRows.edgeVersions($0, change: change) }.first ?? []
     }
 
     public func layerRevision(_ key: LayerKey, revision: Int) async throws -> LayerRevision? {
@@ -270,7 +276,8 @@ public final class PostgresStore: ConfigStore {
         }
     }
 
-    private func rows<T: Sendable>(
+    /// Every row of `query` on a pooled connection, read by `read`.
+    func rows<T: Sendable>(
         _ what: @autoclosure () -> String, _ query: PostgresQuery, _ read: (PostgresRow) throws -> T
     ) async throws -> [T] {
         try await PostgresErrors.mapped(what()) {
@@ -396,6 +403,36 @@ enum PostgresRows {
         private var lists: [String: [String]] = [:]
         private var stacks: [String: LayerStack] = [:]
 
+        /// The row of `edgeArrays`: every edge of one organization.
+        mutating func edges(_ row: PostgresRow) throws -> [Edge] {
+            let (ids, orgs, sites, names, tags, groups, versions, stacks, pinned) = try row.decode(
+                (PostgresArrayColumn?, PostgresArrayColumn?, PostgresArrayColumn?, PostgresArrayColumn?, PostgresArrayColumn?,
+                 PostgresArrayColumn?, PostgresArrayColumn?, PostgresArrayColumn?, PostgresArrayColumn?).self)
+            guard let ids else { return [] }  // array_agg of no rows
+            let what = "edges"
+            let idList = try ids.texts(what, "id")
+            let count = idList.count
+            let orgList = try PostgresArrayColumn.texts(orgs, count, what, "org_id")
+            let siteList = try PostgresArrayColumn.texts(sites, count, what, "site_id")
+            let nameList = try PostgresArrayColumn.texts(names, count, what, "name")
+            let tagList = try PostgresArrayColumn.texts(tags, count, what, "tags")
+            let groupList = try PostgresArrayColumn.texts(groups, count, what, "groups")
+            let versionList = try PostgresArrayColumn.integers(versions, count, what, "version")
+            let stackList = try PostgresArrayColumn.texts(stacks, count, what, "stack")
+            let pinnedList = try PostgresArrayColumn.flags(pinned, count, what, "pinned")
+            var out: [Edge] = []
+            out.reserveCapacity(count)
+            for i in 0..<count {
+                let id = idList[i]
+                out.append(Edge(id: id, orgId: orgList[i], siteId: siteList[i], name: nameList[i],
+                                tags: try list(tagList[i], "edges row \(id), column tags"),
+                                groups: try list(groupList[i], "edges row \(id), column groups"),
+                                version: versionList[i], stack: try layerStack(stackList[i], "edges row \(id), column stack"),
+                                pinned: pinnedList[i]))
+            }
+            return out
+        }
+
         mutating func edge(_ row: PostgresRow) throws -> Edge {
             let (id, org, site, name, tags, groups, version, stack, pinned) =
                 try row.decode((String, String, String, String, String, String, Int, String, Bool).self)
@@ -418,6 +455,46 @@ enum PostgresRows {
             stacks[text] = parsed
             return parsed
         }
+    }
+
+    /// Every edge of an organization in one row of column arrays: postgres-nio
+    /// spends a fixed cost on every row (tens of microseconds in a debug
+    /// build), so 100,000 rows take seconds where nine arrays take milliseconds.
+    static func edgeArrays(org: String) -> PostgresQuery {
+        """
+        SELECT array_agg(id), array_agg(org_id), array_agg(site_id), array_agg(name), array_agg(tags), array_agg("groups"),
+               array_agg(version), array_agg(stack), array_agg(pinned)
+        FROM edges WHERE org_id = \(org)
+        """
+    }
+
+    /// The row of the column arrays of `edge_versions`: edge_id, version, stack, created_at.
+    static func edgeVersions(_ row: PostgresRow, change: Int) throws -> [EdgeVersion] {
+        let (edges, versions, stacks, created) = try row.decode(
+            (PostgresArrayColumn?, PostgresArrayColumn?, PostgresArrayColumn?, PostgresArrayColumn?).self)
+        guard let edges else { return [] }
+        let what = "edge_versions"
+        let edgeList = try edges.texts(what, "edge_id")
+        let count = edgeList.count
+        let versionList = try PostgresArrayColumn.integers(versions, count, what, "version")
+        let stackList = try PostgresArrayColumn.texts(stacks, count, what, "stack")
+        let createdList = try PostgresArrayColumn.integers(created, count, what, "created_at")
+        var parsed: [String: LayerStack] = [:]
+        var out: [EdgeVersion] = []
+        out.reserveCapacity(count)
+        for i in 0..<count {
+            let text = stackList[i]
+            let stack: LayerStack
+            if let known = parsed[text] {
+                stack = known
+            } else {
+                stack = try StoredText.stack(text, "edge_versions row \(edgeList[i])@\(versionList[i]), column stack")
+                parsed[text] = stack
+            }
+            out.append(EdgeVersion(edgeId: edgeList[i], version: versionList[i], stack: stack, changeId: change,
+                                   createdAt: Int64(createdList[i])))
+        }
+        return out
     }
 
     @Sendable static func edgeVersion(_ row: PostgresRow) throws -> EdgeVersion {
@@ -489,9 +566,6 @@ enum CommitCheck {
         if let organization = commit.organization, organization.id != org {
             throw refuse("it carries organization \(organization.id)")
         }
-        if commit.expectedRevision == 0, commit.organization == nil {
-            throw refuse("creating an organization needs commit.organization")
-        }
         if commit.expectedRevision < 0 { throw refuse("expected revision \(commit.expectedRevision)") }
         if let site = commit.sites.first(where: { $0.orgId != org }) { throw refuse("site \(site.id) is of organization \(site.orgId)") }
         if let group = commit.groups.first(where: { $0.orgId != org }) { throw refuse("group \(group.id) is of organization \(group.orgId)") }
@@ -527,7 +601,8 @@ struct PostgresCommitWriter {
         try await writeCatalog()
         try await writeCredentials()
         let event = ChangeEvent(orgId: org, changeId: changeId)
-        // Delivered by the server at COMMIT, to every listener, this process's included.
+        // Sent by the server at COMMIT to every listening process (this one drops
+        // the echo: `PostgresStore.commit` delivers its own changes itself).
         try await connection.query("SELECT pg_notify(\(PostgresStore.channel), \(ChangeNotification.payload(event)))", logger: logger)
         var record = commit.change
         record.id = changeId
@@ -644,10 +719,10 @@ struct PostgresCommitWriter {
             """)
         if written < keys.count {
             let taken = try await PostgresStore.rows("""
-                SELECT key, org_id FROM layers WHERE key = ANY(\(keys)::text[]) AND org_id <> \(org) ORDER BY key LIMIT 5
-                """, on: connection, logger) { try $0.decode((String, String).self) }
+                SELECT key FROM layers WHERE key = ANY(\(keys)::text[]) AND org_id <> \(org) ORDER BY key LIMIT 5
+                """, on: connection, logger) { try $0.decode(String.self) }
             throw StoreError(.duplicate, "commit to organization \(org): "
-                + taken.map { "layer \($0.0) belongs to organization \($0.1)" }.joined(separator: "; "))
+                + taken.map { "layer \($0) is another organization's" }.joined(separator: "; "))
         }
         try await connection.query("""
             INSERT INTO layer_revisions (key, revision, org_id, document, change_id)
@@ -740,14 +815,16 @@ struct PostgresCommitWriter {
 
     /// An upsert that wrote fewer rows than it was given met ids of another
     /// organization (`ON CONFLICT … WHERE org_id = excluded.org_id` skips them).
+    /// The message names the ids, not their owner: it may reach an operator
+    /// of this organization, who has no business learning of another.
     private func requireOwnership(written: Int, ids: [String], table: String, noun: String) async throws {
         guard written < ids.count else { return }
         let taken = try await PostgresStore.rows("""
-            SELECT id, org_id FROM \(unescaped: table) WHERE id = ANY(\(ids)::text[]) AND org_id <> \(org) ORDER BY id LIMIT 5
-            """, on: connection, logger) { try $0.decode((String, String).self) }
-        let names = taken.map { "\(noun) \($0.0) belongs to organization \($0.1)" }
+            SELECT id FROM \(unescaped: table) WHERE id = ANY(\(ids)::text[]) AND org_id <> \(org) ORDER BY id LIMIT 5
+            """, on: connection, logger) { try $0.decode(String.self) }
         throw StoreError(.duplicate, "commit to organization \(org): "
-            + (names.isEmpty ? "some \(noun) ids belong to another organization" : names.joined(separator: "; ")))
+            + (taken.isEmpty ? "a \(noun) id is another organization's"
+                : "\(noun) id \(taken.map { "\"\($0)\"" }.joined(separator: ", ")) is taken by another organization"))
     }
 
     /// The single integer a statement returns.
@@ -871,6 +948,108 @@ struct PostgresArrayBind: PostgresDynamicTypeEncodable, Sendable {
     }
 }
 
+/// A `text[]`, `bigint[]` or `boolean[]` result read in one pass over its
+/// bytes (the reading twin of `PostgresArrayBind`, for the same reason).
+struct PostgresArrayColumn: PostgresDecodable {
+    private enum Values {
+        case texts([String])
+        case integers([Int])
+        case flags([Bool])
+    }
+
+    private let values: Values
+
+    init<JSONDecoder: PostgresJSONDecoder>(
+        from byteBuffer: inout ByteBuffer, type: PostgresDataType, format: PostgresFormat, context: PostgresDecodingContext<JSONDecoder>
+    ) throws {
+        guard format == .binary else { throw PostgresDecodingError.Code.typeMismatch }
+        values = try byteBuffer.withUnsafeReadableBytes { raw throws -> Values in
+            var reader = Reader(raw: raw)
+            let dimensions = try reader.int32()
+            _ = try reader.int32()  // has NULLs: each element says so itself
+            let elementType = PostgresDataType(UInt32(bitPattern: try reader.int32()))
+            var count = 0
+            if dimensions == 1 {
+                count = Int(try reader.int32())
+                _ = try reader.int32()  // lower bound
+            } else if dimensions != 0 {
+                throw PostgresDecodingError.Code.typeMismatch
+            }
+            switch elementType {
+            case .text, .varchar:
+                var out: [String] = []
+                out.reserveCapacity(count)
+                for _ in 0..<count { out.append(String(decoding: try reader.element(), as: UTF8.self)) }
+                return .texts(out)
+            case .int8:
+                var out: [Int] = []
+                out.reserveCapacity(count)
+                for _ in 0..<count {
+                    let bytes = try reader.element()
+                    guard bytes.count == 8 else { throw PostgresDecodingError.Code.failure }
+                    out.append(Int(Int64(bigEndian: bytes.loadUnaligned(as: Int64.self))))
+                }
+                return .integers(out)
+            case .bool:
+                var out: [Bool] = []
+                out.reserveCapacity(count)
+                for _ in 0..<count {
+                    let bytes = try reader.element()
+                    guard bytes.count == 1 else { throw PostgresDecodingError.Code.failure }
+                    out.append(bytes[0] != 0)
+                }
+                return .flags(out)
+            default:
+                throw PostgresDecodingError.Code.typeMismatch
+            }
+        }
+    }
+
+    private struct Reader {
+        let raw: UnsafeRawBufferPointer
+        var offset = 0
+
+        mutating func int32() throws -> Int32 {
+            guard offset + 4 <= raw.count else { throw PostgresDecodingError.Code.failure }
+            defer { offset += 4 }
+            return Int32(bigEndian: raw.loadUnaligned(fromByteOffset: offset, as: Int32.self))
+        }
+
+        /// An element's bytes; NULL elements (length -1) are refused: the columns read this way are NOT NULL.
+        mutating func element() throws -> UnsafeRawBufferPointer {
+            let length = Int(try int32())
+            guard length >= 0, offset + length <= raw.count else { throw PostgresDecodingError.Code.failure }
+            defer { offset += length }
+            return UnsafeRawBufferPointer(rebasing: raw[offset..<offset + length])
+        }
+    }
+
+    func texts(_ table: String, _ column: String) throws(StoreError) -> [String] {
+        guard case .texts(let texts) = values else { throw StoreError(.corrupt, "\(table), column \(column) is not text") }
+        return texts
+    }
+
+    /// A column of an aggregate row: present, of the type, as long as the first.
+    static func texts(_ column: PostgresArrayColumn?, _ count: Int, _ table: String, _ name: String) throws(StoreError) -> [String] {
+        guard case .texts(let texts)? = column?.values, texts.count == count else { throw mismatch(table, name) }
+        return texts
+    }
+
+    static func integers(_ column: PostgresArrayColumn?, _ count: Int, _ table: String, _ name: String) throws(StoreError) -> [Int] {
+        guard case .integers(let integers)? = column?.values, integers.count == count else { throw mismatch(table, name) }
+        return integers
+    }
+
+    static func flags(_ column: PostgresArrayColumn?, _ count: Int, _ table: String, _ name: String) throws(StoreError) -> [Bool] {
+        guard case .flags(let flags)? = column?.values, flags.count == count else { throw mismatch(table, name) }
+        return flags
+    }
+
+    private static func mismatch(_ table: String, _ column: String) -> StoreError {
+        StoreError(.corrupt, "\(table), column \(column): the aggregated column has the wrong type or length")
+    }
+}
+
 extension PostgresQuery.StringInterpolation {
     mutating func appendInterpolation(array texts: [String]) { appendInterpolation(PostgresArrayBind(texts)) }
     mutating func appendInterpolation(array integers: [Int]) { appendInterpolation(PostgresArrayBind(integers)) }
@@ -943,6 +1122,9 @@ enum ChangeNotification {
 /// one it heard of and delivers those too, so a dropped connection loses no
 /// event (best effort: ids are handed out before commit, so a change with a
 /// lower id that commits during the gap can still be missed).
+///
+/// Each change is delivered once, however it arrived: NOTIFY, catch-up, or
+/// this process's own commit.
 final class PostgresChangeListener: Sendable {
     private struct State {
         var task: Task<Void, Never>?
@@ -950,6 +1132,30 @@ final class PostgresChangeListener: Sendable {
         var closed = false
         /// The newest change id delivered or known to exist when listening began.
         var lastSeen: Int?
+        var delivered = RecentIds(capacity: 4_096)
+    }
+
+    /// The last `capacity` ids seen, to drop repeats.
+    struct RecentIds {
+        private var members: Set<Int> = []
+        private var order: [Int] = []
+        private var next = 0
+        let capacity: Int
+
+        init(capacity: Int) { self.capacity = capacity }
+
+        /// false when `id` is among the recent ones.
+        mutating func insert(_ id: Int) -> Bool {
+            guard members.insert(id).inserted else { return false }
+            if order.count < capacity {
+                order.append(id)
+            } else {
+                members.remove(order[next])
+                order[next] = id
+                next = (next + 1) % capacity
+            }
+            return true
+        }
     }
 
     /// A connection that only listens never writes, so without this a peer
@@ -963,7 +1169,12 @@ final class PostgresChangeListener: Sendable {
     private let state = Mutex(State())
     private let connectionIds = Atomic<Int>(0)
 
+    /// How the connection shows in `pg_stat_activity`.
+    static let applicationName = "switchyard-listen"
+
     init(configuration: PostgresConnection.Configuration, logger: Logger) {
+        var configuration = configuration
+        configuration.options.additionalStartupParameters.append(("application_name", Self.applicationName))
         self.configuration = configuration
         self.logger = logger
     }
@@ -981,8 +1192,7 @@ final class PostgresChangeListener: Sendable {
     }
 
     /// Returns once LISTEN is in place, at once when nobody subscribed, or
-    /// after `timeout` (a commit then goes ahead; the catch-up after the
-    /// reconnect delivers its event).
+    /// after `timeout`.
     func waitUntilListening(atMost timeout: Duration) async {
         let deadline = ContinuousClock.now + timeout
         while !Task.isCancelled && ContinuousClock.now < deadline {
@@ -991,6 +1201,8 @@ final class PostgresChangeListener: Sendable {
             try? await Task.sleep(for: .milliseconds(5))
         }
     }
+
+    var isListening: Bool { state.withLock { $0.listening } }
 
     func close() async {
         let task = state.withLock { state in
@@ -1047,9 +1259,10 @@ final class PostgresChangeListener: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 try await connection.listen(on: PostgresStore.channel) { notifications in
+                    // Listening counts from after the catch-up: until then a drop would lose the mark it sets.
+                    try await self.catchUp(on: connection)
                     self.state.withLock { $0.listening = true }
                     self.logger.debug("PostgreSQL change events: listening on \(PostgresStore.channel)")
-                    await self.catchUp(on: connection)
                     for try await notification in notifications {
                         guard let event = ChangeNotification.event(notification.payload) else {
                             self.logger.warning("PostgreSQL change events: ignored a notification that is not a change: \(notification.payload)")
@@ -1071,29 +1284,42 @@ final class PostgresChangeListener: Sendable {
     }
 
     /// Delivers what committed since the newest change heard of, and sets
-    /// the mark on the first connect.
-    private func catchUp(on connection: PostgresConnection) async {
+    /// that mark on the first connect. Throws when the connection fails.
+    private func catchUp(on connection: PostgresConnection) async throws {
+        let newest: Int
         do {
-            let newest = try await PostgresStore.rows("SELECT coalesce(max(id), 0) FROM changes", on: connection, logger) {
+            newest = try await PostgresStore.rows("SELECT coalesce(max(id), 0) FROM changes", on: connection, logger) {
                 try $0.decode(Int.self)
             }.first ?? 0
-            if let known = state.withLock({ $0.lastSeen }), newest > known {
-                let missed = try await PostgresStore.rows(
-                    "SELECT id, org_id FROM changes WHERE id > \(known) ORDER BY id LIMIT \(Self.catchUpLimit)", on: connection, logger
-                ) { try $0.decode((Int, String).self) }
-                logger.info("PostgreSQL change events: \(missed.count) changes committed while reconnecting")
-                for (id, org) in missed { deliver(ChangeEvent(orgId: org, changeId: id)) }
-            }
-            state.withLock { $0.lastSeen = max($0.lastSeen ?? 0, newest) }
-        } catch {
-            // Before the first migrate there is no changes table; nothing was missed then.
-            logger.debug("PostgreSQL change events: no catch-up (\(PostgresErrors.mapped(description: error)))")
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "42P01" {
+            // Before the first migrate there is no changes table, so no change to miss: the mark is 0.
+            state.withLock { $0.lastSeen = $0.lastSeen ?? 0 }
+            return
         }
+        if let known = state.withLock({ $0.lastSeen }), newest > known {
+            let missed = try await PostgresStore.rows(
+                "SELECT id, org_id FROM changes WHERE id > \(known) ORDER BY id LIMIT \(Self.catchUpLimit)", on: connection, logger
+            ) { try $0.decode((Int, String).self) }
+            logger.info("PostgreSQL change events: \(missed.count) changes committed while reconnecting")
+            for (id, org) in missed { deliver(ChangeEvent(orgId: org, changeId: id)) }
+        }
+        state.withLock { $0.lastSeen = max($0.lastSeen ?? 0, newest) }
     }
 
+    /// A change this process committed. It does not move the catch-up mark:
+    /// while the connection is down, other processes' changes below its id
+    /// are still to be caught up on.
+    func committed(_ event: ChangeEvent) {
+        if state.withLock({ $0.delivered.insert(event.changeId) }) { broadcaster.yield(event) }
+    }
+
+    /// A change heard of on the connection.
     private func deliver(_ event: ChangeEvent) {
-        state.withLock { $0.lastSeen = max($0.lastSeen ?? 0, event.changeId) }
-        broadcaster.yield(event)
+        let fresh = state.withLock { state in
+            state.lastSeen = max(state.lastSeen ?? 0, event.changeId)
+            return state.delivered.insert(event.changeId)
+        }
+        if fresh { broadcaster.yield(event) }
     }
 }
 

@@ -134,6 +134,9 @@ public final class SQLiteStore: ConfigStore {
                 let stack = version.stack.text
                 try insertVersion.execute(arguments: [version.edgeId, version.version, stack, change.id, version.createdAt])
                 try moveEdge.execute(arguments: [version.version, stack, version.edgeId, commit.orgId])
+                if db.changesCount == 0 {
+                    throw StoreError(.database, "malformed commit: edge \"\(version.edgeId)\" is not an edge of \(commit.orgId)")
+                }
             }
             if let catalog = commit.catalog {
                 try db.execute(sql: """
@@ -221,7 +224,7 @@ public final class SQLiteStore: ConfigStore {
 
     public func edgeVersions(change: Int) async throws -> [EdgeVersion] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM edge_versions WHERE change_id = ?", arguments: [change]).map(Self.edgeVersion)
+            try Row.fetchAll(db, sql: "SELECT * FROM edge_versions WHERE change_id = ? ORDER BY edge_id", arguments: [change]).map(Self.edgeVersion)
         }
     }
 

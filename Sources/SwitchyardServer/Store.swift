@@ -38,7 +38,9 @@ public struct Commit: Sendable {
     public var sites: [Site] = []
     public var groups: [EdgeGroup] = []
     /// Upserts of the directory fields (site, name, tags, groups, pinned).
-    /// A new edge starts at version 0 with an empty stack.
+    /// A new edge row takes the version and stack of the value given (the
+    /// service passes 0 and an empty stack); an existing edge's version and
+    /// stack move only through `edgeVersions`.
     public var edges: [Edge] = []
     /// New layer revisions; each becomes its layer's current revision.
     public var layerRevisions: [LayerRevision] = []
@@ -112,7 +114,9 @@ public protocol ConfigStore: Sendable {
     /// id. Throws `StoreError.conflict` when the organization's revision is
     /// not `expectedRevision` (or, for 0, the organization exists), and
     /// `StoreError.duplicate` when a new id is taken by another organization.
-    /// Every process sharing the store then receives a `ChangeEvent`.
+    /// Every process sharing the store then receives a `ChangeEvent`; this
+    /// process's subscribers receive it before `commit` returns (so caches
+    /// such as revoked credentials are cleared before the caller hears back).
     func commit(_ commit: Commit) async throws -> ChangeRecord
 
     /// The edge's directory row and current version, any organization.
@@ -120,7 +124,7 @@ public protocol ConfigStore: Sendable {
     func edgeVersion(edge: String, version: Int) async throws -> EdgeVersion?
     /// Newest first, versions below `before` (all when nil).
     func edgeVersions(edge: String, before: Int?, limit: Int) async throws -> [EdgeVersion]
-    /// The edges a change moved to a new version, with that version.
+    /// The edges a change moved to a new version, with that version, by edge id.
     func edgeVersions(change: Int) async throws -> [EdgeVersion]
 
     func layerRevision(_ key: LayerKey, revision: Int) async throws -> LayerRevision?
@@ -136,6 +140,7 @@ public protocol ConfigStore: Sendable {
     func heartbeats(org: String) async throws -> [Heartbeat]
 
     func credential(secretHash: String) async throws -> Credential?
+    /// An organization's credentials; `nil`: the root tokens.
     func credentials(org: String?) async throws -> [Credential]
     /// Any credential at all (a new server creates a root token when there is none).
     func hasCredentials() async throws -> Bool

@@ -115,6 +115,14 @@ import Testing
                                   secretHash: "hash-root", createdAt: 1)
             try await store.insertRootCredential(root)
             #expect(try await store.credentials(org: nil) == [root])
+
+            // An organization with nothing in it reads back empty, not as an error.
+            var empty = Commit(orgId: "empty", expectedRevision: 0, change: Fixture(org: "empty").change(kind: "org.create", at: 1))
+            empty.organization = Organization(id: "empty", name: "Empty")
+            let emptyRecord = try await store.commit(empty)
+            let emptySnapshot = try #require(try await store.snapshot(org: "empty"))
+            #expect(emptySnapshot.edges.isEmpty && emptySnapshot.sites.isEmpty && emptySnapshot.layers.isEmpty && emptySnapshot.catalog == nil)
+            #expect(try await store.edgeVersions(change: emptyRecord.id).isEmpty)
         }
     }
 
@@ -156,7 +164,7 @@ import Testing
             let other = Fixture(org: "globex", siteId: "s2", edgeIds: ["x1", "x2"], credentialId: "k-x1")
             let globex = try await store.commit(other.creation)
 
-            func refused(_ edit: (inout Commit) -> Void) async throws {
+            func refused(_ id: String, _ edit: (inout Commit) -> Void) async throws {
                 var commit = Commit(orgId: "globex", expectedRevision: 1, change: other.change(kind: "edit", at: 3))
                 edit(&commit)
                 do {
@@ -164,16 +172,17 @@ import Testing
                     Issue.record("a commit taking another organization's id was accepted")
                 } catch let error as StoreError {
                     #expect(error.code == .duplicate, "\(error)")
-                    #expect(error.message.contains("acme"), "\(error)")
+                    #expect(error.message.contains(id), "\(error)")
+                    #expect(!error.message.contains("acme"), "names the other organization: \(error)")
                 }
             }
-            try await refused { $0.sites = [Site(id: "s1", orgId: "globex", name: "Taken")] }
-            try await refused { $0.groups = [EdgeGroup(id: "g1", orgId: "globex", kind: .region, name: "Taken", priority: 1)] }
-            try await refused {
+            try await refused("s1") { $0.sites = [Site(id: "s1", orgId: "globex", name: "Taken")] }
+            try await refused("g1") { $0.groups = [EdgeGroup(id: "g1", orgId: "globex", kind: .region, name: "Taken", priority: 1)] }
+            try await refused("e1") {
                 // A new edge first, so the refusal must undo a row already written.
                 $0.edges = [Edge(id: "x3", orgId: "globex", siteId: "s2", name: "New"), Edge(id: "e1", orgId: "globex", siteId: "s2", name: "Taken")]
             }
-            try await refused {
+            try await refused("site:s1") {
                 $0.layerRevisions = [LayerRevision(key: LayerKey(scope: .site, target: "s1"), orgId: "globex", revision: 2, document: [:])]
             }
 
@@ -208,6 +217,31 @@ import Testing
                 await #expect(throws: StoreError.self) { try await store.commit(fixture.creation) }
                 let next = try await store.commit(Commit(orgId: "acme", expectedRevision: 1, change: fixture.change(kind: "noop", at: 9)))
                 #expect(await Self.events(third, count: 1) == [ChangeEvent(orgId: "acme", changeId: next.id)])
+                // Each once: this store's own commits are delivered at commit and their NOTIFY echo is dropped.
+                #expect(await Self.events(first, count: 1) == [ChangeEvent(orgId: "acme", changeId: next.id)])
+                #expect(await Self.events(remote, count: 1) == [ChangeEvent(orgId: "acme", changeId: next.id)])
+            }
+        }
+    }
+
+    @Test func eventsSurviveADroppedListenConnection() async throws {
+        let url = try TestPostgres.freshDatabase()
+        try await withStore(url: url) { store in
+            try await withStore(url: url) { other in
+                let events = store.events()
+                await store.waitUntilListening()
+                let fixture = Fixture(org: "acme")
+                // The server ends the LISTEN connection; a commit lands while it is down or reconnecting.
+                let killed = try await other.terminateListeners()
+                #expect(killed == 1)
+                // Committed while it is down, this change reaches it through the catch-up after the reconnect.
+                let deadline = ContinuousClock.now + .seconds(5)
+                while store.isListening && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
+                let created = try await other.commit(fixture.creation)
+                #expect(await Self.events(events, count: 1, within: .seconds(10)) == [ChangeEvent(orgId: "acme", changeId: created.id)])
+                // And it listens again.
+                let next = try await store.commit(Commit(orgId: "acme", expectedRevision: 1, change: fixture.change(kind: "noop", at: 2)))
+                #expect(await Self.events(events, count: 1) == [ChangeEvent(orgId: "acme", changeId: next.id)])
             }
         }
     }
@@ -286,8 +320,8 @@ import Testing
         try await store.close()
     }
 
-    /// The first `count` events of `stream`, or fewer after two seconds.
-    private static func events(_ stream: AsyncStream<ChangeEvent>, count: Int) async -> [ChangeEvent] {
+    /// The first `count` events of `stream`, or fewer after `within`.
+    private static func events(_ stream: AsyncStream<ChangeEvent>, count: Int, within: Duration = .seconds(2)) async -> [ChangeEvent] {
         await withTaskGroup(of: [ChangeEvent]?.self) { group in
             group.addTask {
                 var out: [ChangeEvent] = []
@@ -298,7 +332,7 @@ import Testing
                 return out
             }
             group.addTask {
-                try? await Task.sleep(for: .seconds(2))
+                try? await Task.sleep(for: within)
                 return nil
             }
             let first = await group.next() ?? nil
@@ -364,5 +398,16 @@ private struct Fixture {
             stored.stack = versions[0].stack
             return stored
         }
+    }
+}
+
+extension PostgresStore {
+    /// Ends every LISTEN connection of the database, as a server restart or a
+    /// network failure would; returns how many there were.
+    func terminateListeners() async throws -> Int {
+        try await rows("end listen connections", """
+            SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+            WHERE application_name = \(PostgresChangeListener.applicationName) AND datname = current_database()
+            """) { try $0.decode(Bool.self) }.count
     }
 }
