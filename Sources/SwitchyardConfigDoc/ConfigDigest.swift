@@ -11,10 +11,14 @@ public struct ConfigDigest: Sendable, Hashable, CustomStringConvertible {
 
     /// The digest of `document`'s canonical encoding.
     public init(of document: JSONValue) {
-        self.init(canonicalText: document.canonicalText)
+        self.init(canonicalBytes: document.canonicalBytes)
     }
 
     /// The digest of text that is already canonical (what a server stored).
+    public init(canonicalBytes: [UInt8]) {
+        bytes = Array(SHA256.hash(data: canonicalBytes))
+    }
+
     public init(canonicalText: String) {
         bytes = Array(SHA256.hash(data: Array(canonicalText.utf8)))
     }

@@ -2,62 +2,81 @@ extension JSONValue {
     /// The canonical encoding: keys sorted by their UTF-8 bytes, no
     /// insignificant whitespace, numbers in their shortest form. Equal values
     /// give equal bytes, so this is what is hashed for ETags and signed.
-    public var canonicalText: String {
-        var out = ""
+    public var canonicalText: String { String(decoding: canonicalBytes, as: UTF8.self) }
+
+    /// The canonical encoding as UTF-8 bytes (what is hashed).
+    public var canonicalBytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
         write(to: &out, indent: nil, level: 0)
         return out
     }
 
     /// Sorted keys and two-space indentation, for people.
     public var prettyText: String {
-        var out = ""
-        write(to: &out, indent: "  ", level: 0)
-        return out
+        var out: [UInt8] = []
+        write(to: &out, indent: Array("  ".utf8), level: 0)
+        return String(decoding: out, as: UTF8.self)
     }
 
-    func write(to out: inout String, indent: String?, level: Int) {
+    /// Appends the canonical encoding to `out`.
+    public func writeCanonical(to out: inout [UInt8]) {
+        write(to: &out, indent: nil, level: 0)
+    }
+
+    func write(to out: inout [UInt8], indent: [UInt8]?, level: Int) {
         switch self {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
+        case .null: out.append(contentsOf: JSONValue.nullBytes)
+        case .bool(let b): out.append(contentsOf: b ? JSONValue.trueBytes : JSONValue.falseBytes)
         // JSON has no NaN or infinity: a value that is not a number is no value.
-        case .number(let n): out += n.isFinite ? JSONValue.format(n) : "null"
+        case .number(let n):
+            if n.isFinite { out.append(contentsOf: JSONValue.format(n).utf8) } else { out.append(contentsOf: JSONValue.nullBytes) }
         case .string(let s): JSONValue.writeString(s, to: &out)
         case .array(let items):
             if items.isEmpty {
-                out += "[]"
+                out.append(contentsOf: [0x5B, 0x5D])
                 return
             }
-            out += "["
+            out.append(0x5B)
             for (i, item) in items.enumerated() {
-                if i > 0 { out += "," }
+                if i > 0 { out.append(0x2C) }
                 newline(&out, indent: indent, level: level + 1)
                 item.write(to: &out, indent: indent, level: level + 1)
             }
             newline(&out, indent: indent, level: level)
-            out += "]"
+            out.append(0x5D)
         case .object(let members):
             if members.isEmpty {
-                out += "{}"
+                out.append(contentsOf: [0x7B, 0x7D])
                 return
             }
-            out += "{"
-            let keys = members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-            for (i, key) in keys.enumerated() {
-                if i > 0 { out += "," }
+            out.append(0x7B)
+            for (i, key) in JSONValue.sortedKeys(members).enumerated() {
+                if i > 0 { out.append(0x2C) }
                 newline(&out, indent: indent, level: level + 1)
                 JSONValue.writeString(key, to: &out)
-                out += indent == nil ? ":" : ": "
+                out.append(0x3A)
+                if indent != nil { out.append(0x20) }
                 members[key]!.write(to: &out, indent: indent, level: level + 1)
             }
             newline(&out, indent: indent, level: level)
-            out += "}"
+            out.append(0x7D)
         }
     }
 
-    private func newline(_ out: inout String, indent: String?, level: Int) {
+    /// Member names in canonical order: by their UTF-8 bytes.
+    public static func sortedKeys(_ members: [String: JSONValue]) -> [String] {
+        members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    private static let nullBytes = Array("null".utf8)
+    private static let trueBytes = Array("true".utf8)
+    private static let falseBytes = Array("false".utf8)
+
+    private func newline(_ out: inout [UInt8], indent: [UInt8]?, level: Int) {
         guard let indent else { return }
-        out += "\n"
-        for _ in 0..<level { out += indent }
+        out.append(0x0A)
+        for _ in 0..<level { out.append(contentsOf: indent) }
     }
 
     /// Integers print without a fraction; other numbers in the shortest form
@@ -81,27 +100,33 @@ extension JSONValue {
         return text
     }
 
-    static func writeString(_ s: String, to out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
+    /// A JSON string: runs of bytes that need no escaping are copied whole;
+    /// `"`, `\` and control characters are escaped (UTF-8 above 0x7F is
+    /// written as it is).
+    public static func writeString(_ s: String, to out: inout [UInt8]) {
+        out.append(0x22)
+        var s = s
+        s.withUTF8 { bytes in
+            var runStart = 0
+            for (i, byte) in bytes.enumerated() where byte < 0x20 || byte == 0x22 || byte == 0x5C {
+                if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
+                runStart = i + 1
+                switch byte {
+                case 0x22: out.append(contentsOf: [0x5C, 0x22])
+                case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
+                case 0x0A: out.append(contentsOf: [0x5C, 0x6E])
+                case 0x0D: out.append(contentsOf: [0x5C, 0x72])
+                case 0x09: out.append(contentsOf: [0x5C, 0x74])
+                case 0x08: out.append(contentsOf: [0x5C, 0x62])
+                case 0x0C: out.append(contentsOf: [0x5C, 0x66])
+                default:
+                    let hex = Array("0123456789abcdef".utf8)
+                    out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
                 }
             }
+            if runStart < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...])) }
         }
-        out += "\""
+        out.append(0x22)
     }
 }
 

@@ -111,6 +111,9 @@ public struct LayerKey: Sendable, Hashable, Comparable, CustomStringConvertible 
 /// merges to the same document, which is how every past version is rebuilt.
 /// Its text form, `organization:acme@3|site:s1@2`, is what the store keeps.
 public struct LayerStack: Sendable, Hashable, CustomStringConvertible {
+    public static func == (lhs: LayerStack, rhs: LayerStack) -> Bool { lhs.text == rhs.text }
+    public func hash(into hasher: inout Hasher) { hasher.combine(text) }
+
     public struct Entry: Sendable, Hashable {
         public var key: LayerKey
         public var revision: Int
@@ -121,9 +124,15 @@ public struct LayerStack: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    public var entries: [Entry]
+    public let entries: [Entry]
+    /// The text form, made once: stacks are compared and grouped by it for
+    /// every edge of a change.
+    public let text: String
 
-    public init(_ entries: [Entry] = []) { self.entries = entries }
+    public init(_ entries: [Entry] = []) {
+        self.entries = entries
+        text = entries.map { "\($0.key)@\($0.revision)" }.joined(separator: "|")
+    }
 
     public init?(text: String) {
         if text.isEmpty {
@@ -139,7 +148,6 @@ public struct LayerStack: Sendable, Hashable, CustomStringConvertible {
         self.init(entries)
     }
 
-    public var text: String { entries.map { "\($0.key)@\($0.revision)" }.joined(separator: "|") }
     public var description: String { text.isEmpty ? "(no layers)" : text }
 }
 

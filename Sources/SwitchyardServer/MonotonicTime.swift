@@ -17,3 +17,8 @@ enum MonotonicTime {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }
+
+enum Concurrency {
+    /// Cores online: how many tasks CPU-bound work is spread over.
+    static let cores: Int = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+}

@@ -92,7 +92,7 @@ final class NotifyHub: Sendable {
         let base = connection.knownVersion ?? (version.version - 1)
         do {
             if base >= 1, base < version.version, version.version - base <= sync.deltaWindow,
-               let baseVersion = try await sync.store.edgeVersion(edge: version.edgeId, version: base) {
+               let baseVersion = try await sync.version(edgeId: version.edgeId, base) {
                 var message = try await sync.delta(edgeId: version.edgeId, from: baseVersion, to: head).json.objectValue ?? [:]
                 message["type"] = "config"
                 return JSONValue.object(message).canonicalText

@@ -40,6 +40,8 @@ public final class SyncService: Sendable {
         var stack: LayerStack
         var createdAt: Int64
         var digest: ConfigDigest?
+        /// The version before, when this process saw the edge move on from it (the base of most deltas).
+        var previous: EdgeVersion?
     }
 
     let store: any ConfigStore
@@ -82,9 +84,23 @@ public final class SyncService: Sendable {
     func advance(_ versions: [EdgeVersion], orgId: String) {
         heads.withLock { heads in
             for v in versions where (heads[v.edgeId]?.version ?? 0) < v.version {
-                heads[v.edgeId] = Head(orgId: orgId, version: v.version, stack: v.stack, createdAt: v.createdAt)
+                let previous = heads[v.edgeId].map {
+                    EdgeVersion(edgeId: v.edgeId, version: $0.version, stack: $0.stack, changeId: 0, createdAt: $0.createdAt)
+                }
+                heads[v.edgeId] = Head(orgId: orgId, version: v.version, stack: v.stack, createdAt: v.createdAt, previous: previous)
             }
         }
+    }
+
+    /// A version of an edge: from the cached head (current or previous) when it is one of those, else from the store.
+    func version(edgeId: String, _ version: Int) async throws -> EdgeVersion? {
+        if let head = heads.withLock({ $0[edgeId] }) {
+            if head.version == version {
+                return EdgeVersion(edgeId: edgeId, version: version, stack: head.stack, changeId: 0, createdAt: head.createdAt)
+            }
+            if let previous = head.previous, previous.version == version { return previous }
+        }
+        return try await store.edgeVersion(edge: edgeId, version: version)
     }
 
     /// Forgets cached heads of an organization another process changed.
@@ -98,12 +114,17 @@ public final class SyncService: Sendable {
         EdgeDocument.make(content: try await documents.content(of: stack), edgeId: edgeId, version: version, createdAt: createdAt)
     }
 
+    /// The canonical bytes of that document, assembled from the stack's encoded content.
+    func documentBytes(edgeId: String, version: Int, stack: LayerStack, createdAt: Int64) async throws -> [UInt8] {
+        try await documents.encoded(stack).document(edgeId: edgeId, version: version, createdAt: createdAt)
+    }
+
     /// The current ETag of an edge's config (for `If-None-Match`), computed once per version.
     public func etag(edgeId: String) async throws -> (version: Int, digest: ConfigDigest) {
         let head = try await head(edgeId)
         if let digest = head.digest { return (head.version, digest) }
-        let document = try await document(edgeId: edgeId, version: head.version, stack: head.stack, createdAt: head.createdAt)
-        let digest = ConfigDigest(of: document)
+        let bytes = try await documentBytes(edgeId: edgeId, version: head.version, stack: head.stack, createdAt: head.createdAt)
+        let digest = ConfigDigest(canonicalBytes: bytes)
         heads.withLock { heads in
             if heads[edgeId]?.version == head.version { heads[edgeId]?.digest = digest }
         }
@@ -112,9 +133,9 @@ public final class SyncService: Sendable {
 
     public func config(edgeId: String) async throws -> ServedConfig {
         let head = try await head(edgeId)
-        let document = try await document(edgeId: edgeId, version: head.version, stack: head.stack, createdAt: head.createdAt)
-        let body = document.canonicalText
-        let digest = ConfigDigest(canonicalText: body)
+        let bytes = try await documentBytes(edgeId: edgeId, version: head.version, stack: head.stack, createdAt: head.createdAt)
+        let body = String(decoding: bytes, as: UTF8.self)
+        let digest = ConfigDigest(canonicalBytes: bytes)
         heads.withLock { heads in
             if heads[edgeId]?.version == head.version { heads[edgeId]?.digest = digest }
         }
@@ -141,35 +162,36 @@ public final class SyncService: Sendable {
     }
 
     func delta(edgeId: String, from base: EdgeVersion, to head: Head) async throws -> ServedDelta {
-        let target = try await document(edgeId: edgeId, version: head.version, stack: head.stack, createdAt: head.createdAt)
-        let patch: JSONPatch
+        let bytes = try await documentBytes(edgeId: edgeId, version: head.version, stack: head.stack, createdAt: head.createdAt)
         let cacheKey = "\(base.stack.text)>\(head.stack.text)"
+        let content: JSONPatch
         if let cached = patches.withLock({ $0.get(cacheKey) }) {
-            patch = Self.stamped(cached, target: target)
+            content = cached
         } else {
-            let content = JSONDiff.patch(from: try await documents.content(of: base.stack), to: try await documents.content(of: head.stack))
+            content = JSONDiff.patch(from: try await documents.content(of: base.stack), to: try await documents.content(of: head.stack))
             patches.withLock { $0.put(cacheKey, content) }
-            patch = Self.stamped(content, target: target)
         }
-        let text = target.canonicalText
-        let digest = ConfigDigest(canonicalText: text)
+        let patch: JSONPatch
+        if content.operations.contains(where: { $0.path.isRoot }) {
+            // The whole content changed: the patch is the whole document.
+            patch = JSONPatch([.replace(path: .root, value: try await document(edgeId: edgeId, version: head.version, stack: head.stack,
+                                                                                createdAt: head.createdAt))])
+        } else {
+            patch = Self.stamped(content, version: head.version, createdAt: head.createdAt)
+        }
+        let digest = ConfigDigest(canonicalBytes: bytes)
         return ServedDelta(edgeId: edgeId, version: head.version, baseVersion: base.version, patch: patch, digest: digest,
                            envelope: try sign(edgeId: edgeId, version: head.version, base: base.version, digest: digest),
-                           fullSize: text.utf8.count)
+                           fullSize: bytes.count)
     }
 
     /// A content patch (shared by every edge going from one stack to
-    /// another) with the per-edge fields added; a patch that replaces the
-    /// whole content becomes a replacement of the whole document.
-    static func stamped(_ content: JSONPatch, target: JSONValue) -> JSONPatch {
-        if content.operations.contains(where: { $0.path.isRoot }) {
-            return JSONPatch([.replace(path: .root, value: target)])
-        }
-        var operations = content.operations
-        for field in ["timestamp", "version"] {
-            if let value = target[field] { operations.append(.replace(path: JSONPointer(tokens: [field]), value: value)) }
-        }
-        return JSONPatch(operations)
+    /// another) with the per-edge fields that change between versions.
+    static func stamped(_ content: JSONPatch, version: Int, createdAt: Int64) -> JSONPatch {
+        JSONPatch(content.operations + [
+            .replace(path: JSONPointer(tokens: ["timestamp"]), value: .string(UTCTime.iso8601(createdAt))),
+            .replace(path: JSONPointer(tokens: ["version"]), value: .number(Double(version))),
+        ])
     }
 
     func sign(edgeId: String, version: Int, base: Int?, digest: ConfigDigest) throws -> SignedEnvelope {

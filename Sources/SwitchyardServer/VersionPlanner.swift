@@ -54,35 +54,72 @@ struct VersionPlanner {
             }
             byStack[stack.text, default: (stack, [])].edges.append(edge)
         }
+        let outcomes = try await mergeAndValidate(byStack.mapValues { ($0.stack, $0.edges.min { $0.id < $1.id }!) })
+        // Whether a stack's content differs from the one an edge runs: asked once per pair of stacks.
+        var differs: [String: Bool] = [:]
         for key in byStack.keys.sorted() {
             let (stack, members) = byStack[key]!
-            let sorted = members.sorted { $0.id < $1.id }
-            let content: JSONValue
-            do {
-                content = try await documents.content(of: stack, pending: pending)
-            } catch let error as ServiceError {
-                plan.problems += error.problems.map {
-                    ServiceError.Problem(edge: sorted[0].id, path: $0.path, message: $0.message, alsoAffects: sorted.count - 1)
-                }
-                continue
-            }
-            let problems = Self.validate(content, edge: sorted[0], validator: validator)
-            if !problems.isEmpty {
+            switch outcomes[key]! {
+            case .refused(let problems, let first):
                 plan.problems += problems.map {
-                    ServiceError.Problem(edge: sorted[0].id, path: $0.path, message: $0.message, alsoAffects: sorted.count - 1)
+                    ServiceError.Problem(edge: first, path: $0.path, message: $0.message, alsoAffects: members.count - 1)
                 }
-                continue
-            }
-            for edge in sorted {
-                if edge.version > 0 {
-                    let before = try await documents.content(of: edge.stack)
-                    if before.isJSONEqual(to: content) { continue }
+            case .valid(let content):
+                for edge in members {
+                    if edge.version > 0 {
+                        let pair = edge.stack.text + ">" + key
+                        let changed: Bool
+                        if let known = differs[pair] {
+                            changed = known
+                        } else {
+                            changed = !(try await documents.content(of: edge.stack)).isJSONEqual(to: content)
+                            differs[pair] = changed
+                        }
+                        if !changed { continue }
+                    }
+                    plan.versions.append(EdgeVersion(edgeId: edge.id, version: edge.version + 1, stack: stack, changeId: 0, createdAt: now))
                 }
-                plan.versions.append(EdgeVersion(edgeId: edge.id, version: edge.version + 1, stack: stack, changeId: 0, createdAt: now))
             }
         }
         plan.versions.sort { $0.edgeId < $1.edgeId }
         return plan
+    }
+
+    enum Outcome: Sendable {
+        case valid(JSONValue)
+        case refused([ServiceError.Problem], first: String)
+    }
+
+    /// Merges and validates each distinct stack once, on as many tasks as
+    /// there are cores (an organization change can mean thousands of stacks).
+    private func mergeAndValidate(_ stacks: [String: (stack: LayerStack, first: Edge)]) async throws -> [String: Outcome] {
+        let keys = stacks.keys.sorted()
+        let width = max(1, Concurrency.cores)
+        return try await withThrowingTaskGroup(of: (String, Outcome).self) { group in
+            var out: [String: Outcome] = [:]
+            out.reserveCapacity(keys.count)
+            var next = 0
+            func add() {
+                let key = keys[next]
+                let (stack, first) = stacks[key]!
+                next += 1
+                group.addTask {
+                    do {
+                        let content = try await documents.content(of: stack, pending: pending)
+                        let problems = Self.validate(content, edge: first, validator: validator)
+                        return (key, problems.isEmpty ? .valid(content) : .refused(problems, first: first.id))
+                    } catch let error as ServiceError {
+                        return (key, .refused(error.problems, first: first.id))
+                    }
+                }
+            }
+            while next < keys.count && next < width { add() }
+            while let (key, outcome) = try await group.next() {
+                out[key] = outcome
+                if next < keys.count { add() }
+            }
+            return out
+        }
     }
 
     /// What the edge's own validator would say about this content: the
