@@ -57,6 +57,13 @@ public struct MergePolicy: Sendable, Hashable {
     ])
 
     /// The first rule whose pattern matches the array at `tokens`.
+    /// How many tokens the longest pattern has: no keyed array lies deeper.
+    public var deepestRule: Int {
+        var deepest = 0
+        for rule in keyedArrays where rule.pattern.tokens.count > deepest { deepest = rule.pattern.tokens.count }
+        return deepest
+    }
+
     public func rule(for tokens: [String]) -> KeyedArrayRule? {
         keyedArrays.first { $0.matches(tokens) }
     }

@@ -15,6 +15,13 @@ struct LayerMerger {
 
     /// `path` holds the tokens of `overlay` inside the layer's document.
     mutating func merge(_ base: inout JSONValue?, _ overlay: JSONValue, path: inout [String]) throws(ConfigLayerError) {
+        // Nothing below to merge into, and nothing in the overlay that a merge would change (no
+        // `null` to drop, no keyed array to check): the result is the overlay itself, shared, not
+        // rebuilt member by member (a site layer's hundred devices are mostly this case).
+        if case .none = base, isPlain(overlay, path: &path) {
+            base = overlay
+            return
+        }
         switch overlay {
         case .object(let overlayMembers):
             var members: [String: JSONValue]
@@ -86,6 +93,35 @@ struct LayerMerger {
             path.removeLast()
         }
         base = .array(items.compactMap { $0 })
+    }
+
+    /// True when merging `value` onto nothing gives `value`: no `null`
+    /// member anywhere and no keyed array (whose elements need their checks).
+    private func isPlain(_ value: JSONValue, path: inout [String]) -> Bool {
+        switch value {
+        case .object(let members):
+            if path.count > policy.deepestRule { return !Self.containsNullMember(value) }
+            for (key, member) in members {
+                if member.isNull { return false }
+                path.append(key)
+                defer { path.removeLast() }
+                if !isPlain(member, path: &path) { return false }
+            }
+            return true
+        case .array:
+            // A plain array replaces whatever was there, nulls inside it included.
+            return path.count > policy.deepestRule || policy.rule(for: path) == nil
+        default:
+            return true
+        }
+    }
+
+    private static func containsNullMember(_ value: JSONValue) -> Bool {
+        guard case .object(let members) = value else { return false }
+        for member in members.values {
+            if member.isNull || containsNullMember(member) { return true }
+        }
+        return false
     }
 
     private mutating func conflict(_ base: JSONValue, _ overlay: JSONValue, _ path: [String]) {
