@@ -32,7 +32,7 @@ test:
 bench:
 	@scripts/install-deps.sh bench
 	$(SWIFT) build -c release $(BUILD_FLAGS)
-	$(RELEASE_DIR)/switchyard-bench --plugins $(RELEASE_DIR)
+	SWITCHYARD_BENCH_POSTGRES_URL=$$(scripts/test-postgres.sh start) $(RELEASE_DIR)/switchyard-bench --plugins $(RELEASE_DIR)
 
 clean:
 	rm -rf .build

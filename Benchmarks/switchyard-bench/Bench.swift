@@ -46,7 +46,37 @@ struct Bench: ParsableCommand {
     @Option(help: "Seconds per Modbus measurement (0: skip the Modbus figures).")
     var modbusSeconds: Double = 10
 
+    @Option(help: "Run only this section: server (the config sync server's figures).")
+    var only: String?
+
+    @Flag(help: "Skip the config sync server's figures.")
+    var skipServer = false
+
+    @Option(help: "Server figures to run, comma-separated: resolve, http, large, notify.")
+    var serverParts: String = "resolve,http,large,notify"
+
+    @Option(help: "Seconds of each wrk run of the server figures.")
+    var serverWrkSeconds: Int = 10
+
+    @Option(help: "Edges of the organization whose layer the server's large change touches.")
+    var serverEdges: Int = 100_000
+
+    @Option(help: "Open WebSockets of the server's notify fan-out.")
+    var serverSockets: Int = 10_000
+
+    @Option(help: ArgumentHelp("Internal: the WebSocket clients of the server's notify figure, from this folder.", visibility: .hidden))
+    var serverNotifyClients: String?
+
     func run() throws {
+        if let serverNotifyClients {
+            try SBNotifyClients.runBlocking(directory: serverNotifyClients)
+            return
+        }
+        if let only {
+            guard only == "server" else { throw ValidationError("--only takes one section: server") }
+            try serverBench().runBlocking()
+            return
+        }
         let catalog = PluginCatalog.load(directories: [plugins])
         for e in catalog.errors { print("warning: \(e)") }
         print("Switchyard host benchmark — \(devices) devices × \(channels) channels, \(controllers) controllers, \(seconds) s per period")
@@ -62,6 +92,20 @@ struct Bench: ParsableCommand {
         if soakSeconds > 0 {
             try Soak(plugins: plugins, profiles: profiles, sourceRoot: sourceRoot, baselineSeconds: baselineSeconds, soakSeconds: soakSeconds).run()
         }
+        if !skipServer {
+            try serverBench().runBlocking()
+        }
+    }
+
+    func serverBench() throws -> ServerBench {
+        var options = ServerBench.Options()
+        options.parts = Set(serverParts.split(separator: ",").map { String($0) })
+        let unknown = options.parts.subtracting(["resolve", "http", "large", "notify"])
+        guard unknown.isEmpty else { throw ValidationError("--server-parts: unknown \(unknown.sorted().joined(separator: ", "))") }
+        options.wrkSeconds = serverWrkSeconds
+        options.largeEdges = serverEdges
+        options.sockets = serverSockets
+        return ServerBench(options: options)
     }
 
     func callCost(_ catalog: PluginCatalog) throws {
