@@ -24,7 +24,8 @@ modbus-demo: build
 test:
 	@scripts/install-deps.sh test
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
-	$(SWIFT) test --skip-build $(BUILD_FLAGS)
+	scripts/test-postgres.sh start > .build/test-postgres-url
+	SWITCHYARD_TEST_POSTGRES_URL=$$(cat .build/test-postgres-url) $(SWIFT) test --skip-build $(BUILD_FLAGS)
 	python3 scripts/check-profile-schema.py
 	python3 scripts/sunspec-pack.py --check
 
