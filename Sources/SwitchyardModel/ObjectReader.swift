@@ -7,7 +7,10 @@ public struct ObjectReader {
     public let object: [String: JSONValue]
     public let path: JSONPath
     public let issues: IssueList
-    private var known: Set<String> = []
+    /// The members read so far. An array, not a set: objects have a handful
+    /// of members, and hashing each name cost more than scanning a few
+    /// (validating thousands of configs on the server reads millions).
+    private var known: [String] = []
 
     /// Nil (with an issue recorded) when `value` is not an object.
     public init?(_ value: JSONValue?, at path: JSONPath, issues: IssueList) {
@@ -25,7 +28,7 @@ public struct ObjectReader {
     }
 
     public mutating func value(_ key: String) -> JSONValue? {
-        known.insert(key)
+        remember(key)
         return object[key]
     }
 
@@ -40,7 +43,7 @@ public struct ObjectReader {
 
     public mutating func requiredString(_ key: String) -> String? {
         guard let value = object[key], !value.isNull else {
-            known.insert(key)
+            remember(key)
             issues.add(path.appending(key), object[key] == nil ? "is required" : "is required (got null)")
             return nil
         }
@@ -139,9 +142,13 @@ public struct ObjectReader {
 
     /// Records an issue for every member that no accessor asked for, which
     /// catches misspelt keys (`treshold_watts`) that would otherwise be ignored.
+    private mutating func remember(_ key: String) {
+        if !known.contains(key) { known.append(key) }
+    }
+
     public func rejectUnknownKeys(allowing extra: Set<String> = []) {
         for key in object.keys.sorted() where !known.contains(key) && !extra.contains(key) {
-            let candidates = known.union(extra).sorted()
+            let candidates = Set(known).union(extra).sorted()
             var message = "unknown field \"\(key)\""
             if let suggestion = closestMatch(to: key, in: candidates) {
                 message += " (did you mean \"\(suggestion)\"?)"
