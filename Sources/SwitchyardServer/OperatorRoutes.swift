@@ -321,6 +321,8 @@ enum History {
             throw ServiceError.notFound("version \(version) of edge \"\(edge)\"")
         }
         let effective = try await core.config.documents.effective(of: record.stack)
+        // Elements of keyed arrays may be named by key as well as by index.
+        let path = effective.policy.indexed(path, in: effective.document)
         let explanation: Explanation
         do {
             explanation = try effective.explain(path)

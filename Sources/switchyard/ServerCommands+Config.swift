@@ -317,19 +317,13 @@ extension ConfigCommand {
 
         func run() throws {
             if let version, version < 1 { throw CLI.usage("--version is a number from 1") }
-            var pointer: JSONPointer
+            let pointer: JSONPointer
             do {
                 pointer = try JSONPointer(parsing: path.hasPrefix("/") || path.isEmpty ? path : "/" + path)
             } catch {
                 throw CLI.usage("PATH is a JSON pointer like /core_cycle/period_ms: \(error)")
             }
             let remote = try connection.remote()
-            if Fragment.namesKeyedElements(pointer) {
-                // The server takes indices: find the keys' positions in that version's config.
-                let number = try version ?? address.currentVersion(remote)
-                let document = try remote.document(try remote.call("GET", address.path("versions", String(number))))
-                pointer = Fragment.indexed(pointer, in: document)
-            }
             let answer = try remote.call("GET", address.path("explain") + API.query([("path", pointer.description),
                                                                                     ("version", version.map(String.init))]))
             if remote.json { return remote.printRaw(answer) }
@@ -441,7 +435,7 @@ struct BulkCommand: ParsableCommand {
             fragment = try InputFile.json(merge)
             guard case .object = fragment else { throw CLI.refused("\(merge): a fragment is a JSON object (a partial config); found \(fragment.typeName)") }
         }
-        for setting in settings { fragment = Fragment.compose(fragment, try Fragment.setting(setting)) }
+        for setting in settings { fragment = LayerCompose.compose(fragment, try Fragment.setting(setting)) }
         if dryRun {
             print(JSONValue.object(["selector": selector, "merge": fragment]).prettyText)
             return

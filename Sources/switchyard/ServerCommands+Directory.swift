@@ -35,12 +35,10 @@ struct OrgCommand: ParsableCommand {
         @OptionGroup var connection: ServerConnection
 
         func run() throws {
-            let remote = try connection.remote()
-            let answer = try remote.call("GET", "/api/v1/orgs")
-            if remote.json { return remote.printRaw(answer) }
-            let orgs = try remote.document(answer)["organizations"]?.arrayValue ?? []
-            if orgs.isEmpty { return print("no organizations") }
-            Pretty.table(["ID", "NAME", "REVISION"], orgs.map { [Pretty.text($0["id"]), Pretty.text($0["name"]), Pretty.int($0["revision"])] })
+            try connection.remote().printList("/api/v1/orgs", member: "organizations", empty: "no organizations",
+                                              columns: ["ID", "NAME", "REVISION"]) {
+                [Pretty.text($0["id"]), Pretty.text($0["name"]), Pretty.int($0["revision"])]
+            }
         }
     }
 
@@ -96,12 +94,9 @@ struct SiteCommand: ParsableCommand {
         @OptionGroup var connection: ServerConnection
 
         func run() throws {
-            let remote = try connection.remote()
-            let answer = try remote.call("GET", API.path(org, "sites"))
-            if remote.json { return remote.printRaw(answer) }
-            let sites = try remote.document(answer)["sites"]?.arrayValue ?? []
-            if sites.isEmpty { return print("no sites in \(org)") }
-            Pretty.table(["ID", "NAME"], sites.map { [Pretty.text($0["id"]), Pretty.text($0["name"])] })
+            try connection.remote().printList(API.path(org, "sites"), member: "sites", empty: "no sites in \(org)", columns: ["ID", "NAME"]) {
+                [Pretty.text($0["id"]), Pretty.text($0["name"])]
+            }
         }
     }
 }
@@ -145,14 +140,10 @@ struct GroupCommand: ParsableCommand {
         @OptionGroup var connection: ServerConnection
 
         func run() throws {
-            let remote = try connection.remote()
-            let answer = try remote.call("GET", API.path(org, "groups"))
-            if remote.json { return remote.printRaw(answer) }
-            let groups = try remote.document(answer)["groups"]?.arrayValue ?? []
-            if groups.isEmpty { return print("no groups in \(org)") }
-            Pretty.table(["ID", "KIND", "PRIORITY", "NAME"], groups.map {
+            try connection.remote().printList(API.path(org, "groups"), member: "groups", empty: "no groups in \(org)",
+                                              columns: ["ID", "KIND", "PRIORITY", "NAME"]) {
                 [Pretty.text($0["id"]), Pretty.text($0["kind"]), Pretty.int($0["priority"]), Pretty.text($0["name"])]
-            })
+            }
         }
     }
 }
@@ -198,16 +189,11 @@ struct EdgeCommand: ParsableCommand {
         @OptionGroup var connection: ServerConnection
 
         func run() throws {
-            let remote = try connection.remote()
-            let answer = try remote.call("GET", API.path(org, "edges"))
-            if remote.json { return remote.printRaw(answer) }
-            let edges = try remote.document(answer)["edges"]?.arrayValue ?? []
-            if edges.isEmpty { return print("no edges in \(org)") }
-            typealias S = Pretty
-            S.table(["ID", "SITE", "VERSION", "HEARTBEAT"], edges.map { e in
-                [S.text(e["id"]), S.text(e["site"]), S.int(e["version"]) + (e["pinned"]?.boolValue == true ? " (pinned)" : ""),
+            try connection.remote().printList(API.path(org, "edges"), member: "edges", empty: "no edges in \(org)",
+                                              columns: ["ID", "SITE", "VERSION", "HEARTBEAT"]) { e in
+                [Pretty.text(e["id"]), Pretty.text(e["site"]), Pretty.int(e["version"]) + (e["pinned"]?.boolValue == true ? " (pinned)" : ""),
                  EdgeCommand.heartbeat(e)]
-            })
+            }
         }
     }
 
@@ -372,16 +358,12 @@ struct KeyCommand: ParsableCommand {
         @OptionGroup var connection: ServerConnection
 
         func run() throws {
-            let remote = try connection.remote()
-            let answer = try remote.call("GET", API.path(org, "credentials"))
-            if remote.json { return remote.printRaw(answer) }
-            let credentials = try remote.document(answer)["credentials"]?.arrayValue ?? []
-            if credentials.isEmpty { return print("no credentials in \(org)") }
-            Pretty.table(["ID", "KIND", "FOR", "NAME", "CREATED", "REVOKED"], credentials.map { c in
+            try connection.remote().printList(API.path(org, "credentials"), member: "credentials", empty: "no credentials in \(org)",
+                                              columns: ["ID", "KIND", "FOR", "NAME", "CREATED", "REVOKED"]) { c in
                 [Pretty.text(c["id"]), Pretty.text(c["kind"]),
                  c["kind"]?.stringValue == "edge" ? "edge \(Pretty.text(c["edge"]))" : "role \(Pretty.text(c["role"]))",
                  Pretty.text(c["name"]), Pretty.timestamp(c["created_at"]), c["revoked_at"]?.numberValue == nil ? "-" : Pretty.timestamp(c["revoked_at"])]
-            })
+            }
         }
     }
 

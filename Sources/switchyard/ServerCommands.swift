@@ -181,6 +181,16 @@ struct Remote {
         return value
     }
 
+    /// A list endpoint: its JSON with --json, else a table of the `member`
+    /// array (or `empty` when it has none).
+    func printList(_ path: String, member: String, empty: String, columns: [String], row: (JSONValue) -> [String]) throws {
+        let answer = try call("GET", path)
+        if json { return printRaw(answer) }
+        let items = try document(answer)[member]?.arrayValue ?? []
+        if items.isEmpty { return print(empty) }
+        Pretty.table(columns, items.map(row))
+    }
+
     /// The usual answer of a write: the change, how many edges got a new
     /// version, and the warnings.
     func report(_ answer: ServerClient.Answer, _ what: String) {
@@ -307,23 +317,7 @@ enum Pretty {
     /// `2026-02-15T10:30:00Z` from seconds since 1970.
     static func timestamp(_ value: JSONValue?) -> String {
         guard let n = value?.numberValue, n.isFinite, abs(n) < 1e12 else { return "-" }
-        return iso8601(Int64(n))
-    }
-
-    static func iso8601(_ seconds: Int64) -> String {
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = seconds - days * 86_400
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(year)-\(two(month))-\(two(day))T\(two(secondOfDay / 3600)):\(two(secondOfDay % 3600 / 60)):\(two(secondOfDay % 60))Z"
+        return UTCTime.iso8601(Int64(n))
     }
 
     /// `42s ago`, `5m ago`, `3h ago`, `2d ago`.
@@ -417,56 +411,4 @@ enum Fragment {
         return .array([.object(element)])
     }
 
-    /// What `fragment` says wins; objects merge; keyed arrays merge by key.
-    static func compose(_ base: JSONValue, _ fragment: JSONValue, path: [String] = []) -> JSONValue {
-        switch (base, fragment) {
-        case (.object(var members), .object(let changes)):
-            for (name, value) in changes {
-                members[name] = members[name].map { compose($0, value, path: path + [name]) } ?? value
-            }
-            return .object(members)
-        case (.array(var elements), .array(let changes)):
-            guard let rule = policy.rule(for: path) else { return fragment }
-            for change in changes {
-                guard let key = change[rule.keyMember],
-                      let index = elements.firstIndex(where: { $0[rule.keyMember].map { $0.isJSONEqual(to: key) } ?? false }) else {
-                    elements.append(change)
-                    continue
-                }
-                elements[index] = change[policy.deleteMarker]?.boolValue == true
-                    ? change : compose(elements[index], change, path: path + [String(index)])
-            }
-            return .array(elements)
-        default:
-            return fragment
-        }
-    }
-
-    /// A pointer whose keyed-array tokens may be keys (`/scheduler/controllers/ctrlPeakShaving0/...`),
-    /// with the keys turned into the indices they have in `document`.
-    static func indexed(_ pointer: JSONPointer, in document: JSONValue) -> JSONPointer {
-        var tokens: [String] = []
-        var current: JSONValue? = document
-        for token in pointer.tokens {
-            var step = token
-            if let rule = policy.rule(for: tokens), let elements = current?.arrayValue, JSONPointer.arrayIndex(token) == nil,
-               let index = elements.firstIndex(where: { $0[rule.keyMember]?.stringValue == token }) {
-                step = String(index)
-            }
-            tokens.append(step)
-            if let elements = current?.arrayValue, let index = JSONPointer.arrayIndex(step), index < elements.count {
-                current = elements[index]
-            } else {
-                current = current?[step]
-            }
-        }
-        return JSONPointer(tokens: tokens)
-    }
-
-    /// Whether some token of `pointer` sits where a keyed array's element is named.
-    static func namesKeyedElements(_ pointer: JSONPointer) -> Bool {
-        pointer.tokens.indices.contains { i in
-            policy.rule(for: Array(pointer.tokens[..<i])) != nil && JSONPointer.arrayIndex(pointer.tokens[i]) == nil
-        }
-    }
 }

@@ -36,6 +36,11 @@ struct OperatorAPITests {
         let layers = explained["entries"]?.arrayValue?.compactMap { $0["layer"]?.stringValue } ?? []
         #expect(layers.count == 3, "organization, group and edge each set it: \(layers)")
         #expect(layers.first?.contains("organization:acme") == true)
+        // Keyed elements may be named by key: the same explanation.
+        let byKey = try #require(try await ops.get(
+            "/api/v1/orgs/acme/edges/e2/explain?path=/scheduler/controllers/ctrlPeakShaving0/parameters/threshold_watts").json)
+        #expect(byKey["path"] == explained["path"])
+        #expect(byKey["value"]?.numberValue == 40000)
         try await fixture.stop()
     }
 
