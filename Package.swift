@@ -106,10 +106,21 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The edge's sync agent (issue 6): cache, fetch, verify, validate, apply, probation, rollback, heartbeats.
+        .target(
+            name: "SwitchyardAgent",
+            dependencies: [
+                "SwitchyardEdgeService", "SwitchyardConfigDoc", "SwitchyardServerClient",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["README.md"]
+        ),
         // Thin executables: argument parsing only.
         .executableTarget(
             name: "switchyard-edge",
-            dependencies: ["SwitchyardEdgeService", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SwitchyardEdgeService", "SwitchyardAgent", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "switchyard-server",

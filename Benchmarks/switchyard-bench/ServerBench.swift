@@ -149,7 +149,7 @@ enum SBWorkload {
             "core_cycle": ["period_ms": 1000, "supervisor": ["overrun_alert_threshold": 2, "auto_recovery": true]],
             "scheduler": .object(["controllers": .array((0..<controllers).map(controller))]),
             "alarms": .array((0..<alarms).map(alarm)),
-            "sync": ["interval_s": 300, "staged_apply": true],
+            "sync": ["interval_s": 300, "probation_cycles": 10],
             "metadata": ["owner": "Acme Energy", "contract": "fleet-2026", "support": "ops-team@example.com"],
         ])
     }

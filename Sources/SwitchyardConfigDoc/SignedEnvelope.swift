@@ -33,3 +33,21 @@ public struct SignedEnvelope: Sendable, Hashable {
         self.init(envelope: try ConfigEnvelope(decoding: envelope), signature: signature)
     }
 }
+
+extension SignedEnvelope {
+    /// Reads the `Switchyard-Envelope` header: base64url (RFC 4648 section 5,
+    /// padding optional) of the JSON form.
+    public init(header: String) throws(EnvelopeError) {
+        let standard = String(header.map { $0 == "-" ? "+" : $0 == "_" ? "/" : $0 })
+        guard let bytes = Base64Text.decode(standard) else {
+            throw EnvelopeError(code: .malformed, message: "the Switchyard-Envelope header is not base64url")
+        }
+        let value: JSONValue
+        do {
+            value = try JSONValue(parsing: bytes)
+        } catch {
+            throw EnvelopeError(code: .malformed, message: "the Switchyard-Envelope header does not hold JSON: \(error)")
+        }
+        try self.init(decoding: value)
+    }
+}

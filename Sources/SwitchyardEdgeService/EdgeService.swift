@@ -13,6 +13,8 @@ public final class EdgeService: Sendable {
     public enum ConfigSource: Sendable {
         case file(String)
         case embedded(EdgeConfig)
+        /// A sync agent applies what the server sends; a reload keeps the running config.
+        case synced
     }
 
     public let host: EdgeHost
@@ -20,10 +22,14 @@ public final class EdgeService: Sendable {
     public let pluginCacheDirectory: String
     private let logger: Logger
     private let reloadRequested = Atomic<Bool>(false)
-    /// The config applied last (from the source, or posted to /config).
-    private let current: Mutex<EdgeConfig>
+    /// The config applied last (from the source, or posted to /config); nil
+    /// while a synced edge waits for its first config.
+    private let current: Mutex<EdgeConfig?>
+    /// Set when a sync agent owns the config: its part of the status
+    /// document, and the reason local config changes are refused.
+    private let sync = Mutex<(status: @Sendable () -> JSONValue, server: String)?>(nil)
 
-    public init(host: EdgeHost, source: ConfigSource, initial: EdgeConfig, pluginCacheDirectory: String, logger: Logger) {
+    public init(host: EdgeHost, source: ConfigSource, initial: EdgeConfig?, pluginCacheDirectory: String, logger: Logger) {
         self.host = host
         self.source = source
         self.current = Mutex(initial)
@@ -54,14 +60,32 @@ public final class EdgeService: Sendable {
                 host.reportRefusal("\(error)")
                 return .refused("\(error)")
             }
-        case .embedded:
-            config = current.withLock { $0 }
+        case .embedded, .synced:
+            guard let running = current.withLock({ $0 }) else {
+                logger.info("reload (\(reason)): no config runs yet")
+                return .refused("no config runs yet")
+            }
+            config = running
         }
         return apply(config, reason: reason, reloadCatalogs: true)
     }
 
+    /// Hands the config to a sync agent: `status` gives its part of the
+    /// status document, and configs posted locally are refused.
+    public func managedBy(server: String, status: @escaping @Sendable () -> JSONValue) {
+        sync.withLock { $0 = (status, server) }
+    }
+
+    /// The sync agent's status, when one owns the config.
+    public var syncStatus: JSONValue? { sync.withLock { $0?.status } .map { $0() } }
+
     /// Applies a config document given as text (`POST /config`).
     public func apply(text: String, reason: String) -> Outcome {
+        if let server = sync.withLock({ $0?.server }) {
+            let why = "this edge takes its config from the server \(server); change it there (a local config would be replaced at the next sync)"
+            logger.warning("config from \(reason) refused: \(why)")
+            return .refused(why)
+        }
         do {
             return apply(try EdgeConfig(parsing: text, file: nil), reason: reason, reloadCatalogs: false)
         } catch {

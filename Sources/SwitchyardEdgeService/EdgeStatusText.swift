@@ -24,6 +24,15 @@ public enum EdgeStatusText {
         for c in doc["controllers"]?.arrayValue ?? [] {
             lines.append("controller \(text(c["id"]))  \(text(c["class"])) \(text(c["plugin_version"]))  \(text(c["state"]))  failures \(text(c["total_failures"]))" + (c["last_error"]?.stringValue.map { "  last error: \($0)" } ?? ""))
         }
+        if let sync = doc["sync"] {
+            let ws = text(sync["websocket"])
+            let reachable = sync["reachable"].map { $0 == .bool(true) ? "reachable" : $0 == .bool(false) ? "unreachable" : "not tried yet" } ?? "-"
+            lines.append("sync       \(text(sync["server"]))  \(reachable)  websocket \(ws)  running \(text(sync["running_version"]))  last confirmed \(text(sync["last_confirmed"]))  state \(text(sync["state"]))"
+                + (sync["probation_version"]?.numberValue.map { "  probation \(JSONValue.format($0))" } ?? ""))
+            if case .string(let e)? = sync["last_error"] { lines.append("sync error \(e)") }
+            let syncAlarms = sync["alarms"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            if !syncAlarms.isEmpty { lines.append("sync alarm " + syncAlarms.joined(separator: ", ")) }
+        }
         let alarms = doc["alarms"]?["active"]?.arrayValue?.compactMap(\.stringValue) ?? []
         lines.append("alarms     " + (alarms.isEmpty ? "none active" : alarms.joined(separator: ", ")))
         return lines.joined(separator: "\n")

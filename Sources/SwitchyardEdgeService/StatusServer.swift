@@ -15,7 +15,7 @@ public enum StatusServer {
     public static func router(_ service: EdgeService) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("status") { _, _ in
-            json(StatusDocument.status(service.host.status()))
+            json(StatusDocument.status(service.host.status(), sync: service.syncStatus))
         }
         router.get("channels") { _, _ in
             json(StatusDocument.channels(service.host))

@@ -12,6 +12,8 @@ public struct EdgeConfig: Sendable, Hashable {
     public var controllers: [ControllerConfig]
     public var devices: [DeviceConfig]
     public var alarms: [AlarmRule]
+    /// How the sync agent keeps this config in step with the server.
+    public var sync: SyncSettings
     /// The document as received: what is hashed, stored and sent back.
     public var document: JSONValue
 
@@ -90,7 +92,7 @@ public struct EdgeConfig: Sendable, Hashable {
         for (i, item) in (r.array("alarms") ?? []).enumerated() {
             if let a = AlarmRule(item, at: root.appending("alarms").appending(index: i), issues: issues) { alarms.append(a) }
         }
-        _ = r.value("sync")
+        sync = r.value("sync").map { SyncSettings($0, at: root.appending("sync"), issues: issues) } ?? SyncSettings()
         _ = r.value("metadata")
         r.rejectUnknownKeys()
 

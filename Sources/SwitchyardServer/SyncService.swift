@@ -208,6 +208,8 @@ public final class SyncService: Sendable {
 
     /// Reads and stores a heartbeat: `{"version": N, "state": "...",
     /// "errors": [...], "metrics": {...}}`; unknown members are refused.
+    /// `errors` or `metrics` left out keep their values from the edge's
+    /// previous heartbeat.
     public func heartbeat(edgeId: String, body: JSONValue) async throws -> Heartbeat {
         let head = try? await head(edgeId)
         let orgId: String
@@ -228,10 +230,12 @@ public final class SyncService: Sendable {
         guard let state = members["state"]?.stringValue, !state.isEmpty, state.utf8.count <= 64 else {
             throw ServiceError(.badRequest, "heartbeat \"state\" is required: a short string (e.g. \"confirmed\", \"probation\", \"rolled_back\")")
         }
-        let errors = members["errors"] ?? .array([])
-        guard errors.arrayValue != nil else { throw ServiceError(.badRequest, "heartbeat \"errors\" is an array") }
-        let metrics = members["metrics"] ?? .object([:])
-        guard metrics.objectValue != nil else { throw ServiceError(.badRequest, "heartbeat \"metrics\" is an object") }
+        if let errors = members["errors"], errors.arrayValue == nil { throw ServiceError(.badRequest, "heartbeat \"errors\" is an array") }
+        if let metrics = members["metrics"], metrics.objectValue == nil { throw ServiceError(.badRequest, "heartbeat \"metrics\" is an object") }
+        // A member left out is unchanged since the edge's last heartbeat: edges do not resend what did not change.
+        let previous = members["errors"] == nil || members["metrics"] == nil ? try await store.heartbeat(edge: edgeId) : nil
+        let errors = members["errors"] ?? previous?.errors ?? .array([])
+        let metrics = members["metrics"] ?? previous?.metrics ?? .object([:])
         let heartbeat = Heartbeat(edgeId: edgeId, orgId: orgId, receivedAt: clock(), version: Int(version), state: state,
                                   errors: errors, metrics: metrics)
         try await store.putHeartbeat(heartbeat)

@@ -66,7 +66,7 @@ public final class ServerClient: Sendable {
 
     /// Sends a request. `body` is sent as JSON text; `raw` as it is (for tests of bad input).
     public func send(_ method: String, _ path: String, json body: JSONValue? = nil, raw: String? = nil,
-                     headers: [(String, String)] = [], token: String? = nil) async throws -> Answer {
+                     headers: [(String, String)] = [], token: String? = nil, timeoutSeconds: Int64 = 60) async throws -> Answer {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = HTTPMethod(rawValue: method)
         if let bearer = token ?? self.token { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
@@ -75,13 +75,13 @@ public final class ServerClient: Sendable {
             if !request.headers.contains(name: "Content-Type") { request.headers.add(name: "Content-Type", value: "application/json") }
             request.body = .bytes(ByteBuffer(string: text))
         }
-        let response = try await http.execute(request, timeout: .seconds(60))
+        let response = try await http.execute(request, timeout: .seconds(timeoutSeconds))
         let buffer = try await response.body.collect(upTo: 256 << 20)
         return Answer(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
                       text: String(buffer: buffer))
     }
 
-    public func get(_ path: String, headers: [(String, String)] = [], token: String? = nil) async throws -> Answer {
-        try await send("GET", path, headers: headers, token: token)
+    public func get(_ path: String, headers: [(String, String)] = [], token: String? = nil, timeoutSeconds: Int64 = 60) async throws -> Answer {
+        try await send("GET", path, headers: headers, token: token, timeoutSeconds: timeoutSeconds)
     }
 }

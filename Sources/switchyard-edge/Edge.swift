@@ -1,6 +1,8 @@
 import ArgumentParser
+import Foundation
 import Logging
 import Synchronization
+import SwitchyardAgent
 import SwitchyardEdgeService
 import SwitchyardHost
 import SwitchyardJSON
@@ -29,6 +31,23 @@ struct Locations: ParsableArguments {
     var setup: EdgeSetup { EdgeSetup(pluginDirectories: plugins, profileDirectories: profiles) }
 }
 
+struct SyncOptions: ParsableArguments {
+    @Option(help: "The config server to sync from (e.g. http://127.0.0.1:8480). Without it, the edge runs --config or the demo site.")
+    var server: String?
+
+    @Option(help: "This edge's id on the server.")
+    var edgeId: String?
+
+    @Option(help: "File holding this edge's API key (sye_…). Default: the SWITCHYARD_EDGE_KEY environment variable.")
+    var keyFile: String?
+
+    @Option(help: "The server's public signing keys: a file with the answer of GET /api/v1/signing-keys.")
+    var trust: String?
+
+    @Option(help: "A trusted signing key as KEY_ID=BASE64 (repeatable).")
+    var trustKey: [String] = []
+}
+
 struct StatusPort: ParsableArguments {
     @Option(help: "Local HTTP status port on 127.0.0.1 (0: none).")
     var statusPort: Int = 8787
@@ -46,8 +65,13 @@ struct Run: AsyncParsableCommand {
         SIGHUP, `switchyard-edge reload` and POST /reload reload at once.
         """)
 
-    @Option(help: "The config document to run (watched for changes).")
+    @Option(help: "The config document to run (watched for changes). With --server: the config to run until the server's first is confirmed.")
     var config: String?
+
+    @OptionGroup var sync: SyncOptions
+
+    @Flag(help: "Run the edge as a child process and restart it when it crashes (for systems without systemd).")
+    var supervise = false
 
     @OptionGroup var locations: Locations
     @OptionGroup var port: StatusPort
@@ -85,23 +109,44 @@ struct Run: AsyncParsableCommand {
         let (plugins, profiles) = try locations.setup.load(pluginCacheDirectory: pluginCache)
         for error in plugins.errors { logger.warning("plugin refused: \(error)") }
         for error in profiles.errors { logger.warning("profile refused: \(error)") }
-        let document = try config.map(EdgeSetup.readConfig) ?? DemoSite.config()
-
         let host = EdgeHost(plugins: plugins, profiles: profiles, logger: logger, dataDirectory: data)
-        do {
-            try host.apply(document)
-        } catch {
-            host.log.flush()
-            throw ValidationExit(message: "config \(config ?? "(embedded demo site)") was not applied:\n\(error)")
+        let service: EdgeService
+        var agent: SyncAgent?
+        if let server = sync.server {
+            // Synced: the last confirmed config from the cache runs at once; the network comes after.
+            guard let edgeId = sync.edgeId else { throw ValidationExit(message: "--server needs --edge-id") }
+            let key = try edgeKey()
+            let verifier = try TrustedKeys.verifier(file: sync.trust, pairs: sync.trustKey)
+            let seed = try config.map(EdgeSetup.readConfig)
+            service = EdgeService(host: host, source: .synced, initial: nil, pluginCacheDirectory: pluginCache, logger: logger)
+            let cache = try AgentCache(path: data + "/sync.sqlite")
+            let syncAgent = SyncAgent(cache: cache, applier: HostApplier(service: service),
+                                      options: AgentOptions(serverURL: server, edgeId: edgeId, key: key, verifier: verifier), logger: logger)
+            service.managedBy(server: server) { syncAgent.status() }
+            switch try syncAgent.boot(seed: seed) {
+            case .confirmed(let version): logger.info("running the last confirmed version \(version) from the cache; syncing with \(server)")
+            case .local(let version): logger.info("running the local config (version \(version)) until the server's first config is confirmed")
+            case .waiting: logger.info("no confirmed config in the cache: waiting for \(server)")
+            }
+            agent = syncAgent
+        } else {
+            let document = try config.map(EdgeSetup.readConfig) ?? DemoSite.config()
+            do {
+                try host.apply(document)
+            } catch {
+                host.log.flush()
+                throw ValidationExit(message: "config \(config ?? "(embedded demo site)") was not applied:\n\(error)")
+            }
+            try host.start()
+            logger.info("running \(document.edgeId) version \(document.version): period \(document.coreCycle.periodMs) ms, \(plugins.plugins.count) plugins loaded")
+            service = EdgeService(host: host, source: config.map { .file($0) } ?? .embedded(document), initial: document,
+                                  pluginCacheDirectory: pluginCache, logger: logger)
         }
-        try host.start()
         let pidFile = data + "/switchyard-edge.pid"
         try? FileSystem.writeText("\(getpid())\n", to: pidFile)
         defer { unlink(pidFile) }
-        logger.info("running \(document.edgeId) version \(document.version): period \(document.coreCycle.periodMs) ms, \(plugins.plugins.count) plugins loaded")
+        let agentTask = agent.map { a in Task { await a.run() } }
 
-        let service = EdgeService(host: host, source: config.map { .file($0) } ?? .embedded(document), initial: document,
-                                  pluginCacheDirectory: pluginCache, logger: logger)
         let watched = service.watchedPaths
         let watcher = noWatch ? nil : FileWatcher(paths: watched.recursive, flat: watched.flat)
         var server: StatusServer.Running?
@@ -121,17 +166,31 @@ struct Run: AsyncParsableCommand {
             if watcher?.takeChange() == true { service.reload(reason: "file change") }
             host.log.flush()
             if now >= nextLine {
-                if !quiet { print(line.render(host)) }
+                if !quiet, host.isRunning { print(line.render(host)) }
                 fflush(nil)
                 nextLine += 1_000_000_000
             }
             try? await Task.sleep(for: .milliseconds(100))
         }
+        agentTask?.cancel()
         watcher?.stop()
         await server?.stop()
         host.stop()
         let s = host.status().statistics
         logger.info("stopped after \(s.cycles) cycles: \(s.overruns) overruns, \(s.missedCycles) missed, work p99 \(s.work.percentile(0.99) / 1000) µs")
+    }
+}
+
+extension Run {
+    func edgeKey() throws -> String {
+        if let file = sync.keyFile {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ValidationExit(message: "\(file): cannot read the edge key") }
+            return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        guard let key = ProcessInfo.processInfo.environment["SWITCHYARD_EDGE_KEY"], !key.isEmpty else {
+            throw ValidationExit(message: "--server needs the edge's key: --key-file FILE or SWITCHYARD_EDGE_KEY")
+        }
+        return key
     }
 }
 

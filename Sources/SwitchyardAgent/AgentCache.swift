@@ -1,0 +1,222 @@
+import Foundation
+import GRDB
+import SwitchyardJSON
+
+/// Where a config version stands on this edge (ARCHITECTURE section 7).
+public enum VersionState: String, Sendable, CaseIterable {
+    /// Verified (signature, edge, hash) and stored; not yet checked against the plugins.
+    case received
+    /// Checked against the local plugins and profiles.
+    case validated
+    /// About to be handed to the host.
+    case staged
+    /// Handed to the host; the swap at a cycle boundary is under way.
+    case applying
+    /// Running; confirmed after `sync.probation_cycles` healthy cycles.
+    case probation
+    /// Ran its probation healthy: a version the edge may boot.
+    case confirmed
+    /// Refused before it ran (it did not validate, or it is for another edge).
+    case rejected
+    /// The host could not apply it (a controller or device failed to start),
+    /// or the edge restarted while it was applying or in probation.
+    case failed
+    /// It ran, failed its probation, and the last confirmed version runs again.
+    case rolledBack = "rolled_back"
+    /// A config given on the command line, run only until the server's first arrives.
+    case local
+
+    /// States a version leaves only by a new version arriving.
+    public var isFinal: Bool { [.confirmed, .rejected, .failed, .rolledBack, .local].contains(self) }
+}
+
+/// One version as the cache holds it.
+public struct CachedVersion: Sendable {
+    public var version: Int
+    public var state: VersionState
+    /// The canonical text of the document.
+    public var documentText: String
+    public var sha256: String
+    /// The signed envelope (JSON), nil for a local config.
+    public var envelope: String?
+    public var error: String?
+    /// The boot during which the state last changed.
+    public var boot: Int
+
+    public var document: JSONValue {
+        get throws { try JSONValue(parsing: documentText) }
+    }
+}
+
+/// What a start found in the cache.
+public struct BootRecord: Sendable {
+    /// This start's number, counting from 1.
+    public var boot: Int
+    /// Versions that were applying or in probation when the process stopped:
+    /// they are marked failed now.
+    public var failedAtBoot: [Int]
+}
+
+/// The edge's sync state in SQLite (GRDB, WAL, synchronous FULL): every
+/// version with its state, the boot counter, and the heartbeat outbox.
+///
+/// Every change is one transaction, so a power cut leaves either the state
+/// before or the state after. The last confirmed version is the highest
+/// version in state `confirmed`; it is never deleted.
+public final class AgentCache: Sendable {
+    private let queue: DatabaseQueue
+    public let path: String
+    /// Versions kept besides the last two confirmed and anything newer.
+    public static let keptVersions = 20
+
+    public init(path: String) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        queue = try DatabaseQueue(path: path, configuration: configuration)
+        try queue.writeWithoutTransaction { db in
+            _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+        }
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE versions (
+                    version INTEGER PRIMARY KEY,
+                    state TEXT NOT NULL,
+                    document TEXT NOT NULL,
+                    sha256 TEXT NOT NULL,
+                    envelope TEXT,
+                    error TEXT,
+                    boot INTEGER NOT NULL,
+                    received_at REAL NOT NULL,
+                    updated_at REAL NOT NULL
+                );
+                CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL, created_at REAL NOT NULL);
+                """)
+        }
+        try migrator.migrate(queue)
+    }
+
+    /// Counts this start and marks what a crash interrupted as failed.
+    public func beginBoot() throws -> BootRecord {
+        try queue.write { db in
+            let boot = (try Int.fetchOne(db, sql: "SELECT value FROM counters WHERE name = 'boots'") ?? 0) + 1
+            try db.execute(sql: "INSERT INTO counters (name, value) VALUES ('boots', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                           arguments: [boot])
+            let interrupted = try Row.fetchAll(db, sql: "SELECT version, state FROM versions WHERE state IN ('applying', 'probation') ORDER BY version")
+            for row in interrupted {
+                let version: Int = row["version"]
+                let state: String = row["state"]
+                try db.execute(sql: "UPDATE versions SET state = 'failed', error = ?, boot = ?, updated_at = ? WHERE version = ?",
+                               arguments: ["the edge restarted while version \(version) was \(state == "probation" ? "in probation" : state) (boot \(boot)); the last confirmed version runs instead",
+                                           boot, Date().timeIntervalSince1970, version])
+            }
+            return BootRecord(boot: boot, failedAtBoot: interrupted.map { $0["version"] })
+        }
+    }
+
+    public func lastConfirmed() throws -> CachedVersion? {
+        try queue.read { db in try Self.fetch(db, "WHERE state = 'confirmed' ORDER BY version DESC LIMIT 1") }
+    }
+
+    /// The newest version the cache holds, whatever its state: the base the
+    /// server's next delta starts from.
+    public func newest() throws -> CachedVersion? {
+        try queue.read { db in try Self.fetch(db, "WHERE state != 'local' ORDER BY version DESC LIMIT 1") }
+    }
+
+    public func local() throws -> CachedVersion? {
+        try queue.read { db in try Self.fetch(db, "WHERE state = 'local' ORDER BY updated_at DESC LIMIT 1") }
+    }
+
+    public func version(_ version: Int) throws -> CachedVersion? {
+        try queue.read { db in try Self.fetch(db, "WHERE version = ? AND state != 'local'", [version]) }
+    }
+
+    public func all() throws -> [CachedVersion] {
+        try queue.read { db in try Row.fetchAll(db, sql: "SELECT * FROM versions ORDER BY version").map(Self.cached) }
+    }
+
+    /// Stores a verified version as `received` (or `local`).
+    public func store(version: Int, documentText: String, sha256: String, envelope: String?, state: VersionState = .received, boot: Int) throws {
+        try queue.write { db in
+            let now = Date().timeIntervalSince1970
+            if state == .local { try db.execute(sql: "DELETE FROM versions WHERE state = 'local'") }
+            try db.execute(sql: """
+                INSERT INTO versions (version, state, document, sha256, envelope, error, boot, received_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?)
+                ON CONFLICT (version) DO UPDATE SET state = excluded.state, document = excluded.document, sha256 = excluded.sha256,
+                    envelope = excluded.envelope, error = NULL, boot = excluded.boot, updated_at = excluded.updated_at
+                """, arguments: [state == .local ? -1 : version, state.rawValue, documentText, sha256, envelope, boot, now, now])
+        }
+    }
+
+    /// Moves a version to `state`; a confirmed version also prunes old ones.
+    public func setState(_ version: Int, _ state: VersionState, error: String? = nil, boot: Int) throws {
+        try queue.write { db in
+            try db.execute(sql: "UPDATE versions SET state = ?, error = ?, boot = ?, updated_at = ? WHERE version = ?",
+                           arguments: [state.rawValue, error, boot, Date().timeIntervalSince1970, version])
+            if state == .confirmed { try Self.prune(db) }
+        }
+    }
+
+    /// Keeps the last two confirmed versions, everything newer, and the
+    /// newest `keptVersions` of the rest.
+    private static func prune(_ db: Database) throws {
+        let confirmed = try Int.fetchAll(db, sql: "SELECT version FROM versions WHERE state = 'confirmed' ORDER BY version DESC LIMIT 2")
+        guard let oldestKept = confirmed.last else { return }
+        try db.execute(sql: """
+            DELETE FROM versions WHERE version < ? AND version >= 0 AND version NOT IN (
+                SELECT version FROM versions WHERE version < ? AND version >= 0 ORDER BY version DESC LIMIT ?)
+            """, arguments: [oldestKept, oldestKept, keptVersions])
+        // A local config is only for the time before the first confirmed one.
+        try db.execute(sql: "DELETE FROM versions WHERE state = 'local'")
+    }
+
+    // MARK: Heartbeat outbox
+
+    public func enqueueHeartbeat(_ body: String) throws {
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO outbox (body, created_at) VALUES (?, ?)", arguments: [body, Date().timeIntervalSince1970])
+            // Only the newest matters to the server; keep a short history.
+            try db.execute(sql: "DELETE FROM outbox WHERE id NOT IN (SELECT id FROM outbox ORDER BY id DESC LIMIT 50)")
+        }
+    }
+
+    /// The newest heartbeat not yet sent.
+    public func newestHeartbeat() throws -> (id: Int64, body: String)? {
+        try queue.read { db in
+            try Row.fetchOne(db, sql: "SELECT id, body FROM outbox ORDER BY id DESC LIMIT 1").map { ($0["id"], $0["body"]) }
+        }
+    }
+
+    public func pendingHeartbeats() throws -> Int {
+        try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0 }
+    }
+
+    /// Removes a sent heartbeat and every older one (the server keeps only the latest).
+    public func heartbeatsSent(through id: Int64) throws {
+        try queue.write { db in try db.execute(sql: "DELETE FROM outbox WHERE id <= ?", arguments: [id]) }
+    }
+
+    public func boots() throws -> Int {
+        try queue.read { db in try Int.fetchOne(db, sql: "SELECT value FROM counters WHERE name = 'boots'") ?? 0 }
+    }
+
+    /// SQLite's own check: "ok" when the file is intact.
+    public func integrityCheck() throws -> String {
+        try queue.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "no answer" }
+    }
+
+    private static func fetch(_ db: Database, _ clause: String, _ arguments: StatementArguments = []) throws -> CachedVersion? {
+        try Row.fetchOne(db, sql: "SELECT * FROM versions " + clause, arguments: arguments).map(cached)
+    }
+
+    private static func cached(_ row: Row) -> CachedVersion {
+        CachedVersion(version: row["version"], state: VersionState(rawValue: row["state"]) ?? .failed, documentText: row["document"],
+                      sha256: row["sha256"], envelope: row["envelope"], error: row["error"], boot: row["boot"])
+    }
+}

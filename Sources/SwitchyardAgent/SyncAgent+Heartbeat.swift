@@ -1,0 +1,106 @@
+import Foundation
+import SwitchyardJSON
+import SwitchyardModel
+
+extension SyncAgent {
+    /// Queues a heartbeat with the current version, state and errors in the
+    /// cache's outbox (so a restart does not lose it) and wakes the sender.
+    func report() {
+        let s = state.withLock { $0 }
+        let body: JSONValue = [
+            "version": .number(Double(s.running?.version ?? 0)),
+            "state": .string(s.reportState),
+            "errors": .array(s.errors),
+        ]
+        do {
+            try cache.enqueueHeartbeat(body.canonicalText)
+        } catch {
+            logger.warning("the heartbeat outbox could not be written: \(error)")
+        }
+        heartbeatWanted.store(true, ordering: .releasing)
+    }
+
+    /// Sends the outbox's newest heartbeat promptly, but at most one every
+    /// `sync.state_report_min_s`; metrics every `sync.metrics_interval_s`;
+    /// members that did not change since the last heartbeat the server took
+    /// are left out (the server keeps them). Backs off while the server
+    /// cannot be reached.
+    func sendHeartbeats() async {
+        var lastStateSent = ContinuousClock.now - .seconds(3600)
+        var nextMetrics = ContinuousClock.now + .seconds(5)
+        var retryAt: ContinuousClock.Instant?
+        var backoff = Backoff(baseSeconds: 1, capSeconds: max(options.backoffCapSeconds, 1))
+        var sentErrors: String?
+
+        while !Task.isCancelled {
+            let settings = state.withLock { $0.running?.config.sync } ?? SyncSettings()
+            let now = ContinuousClock.now
+            let pending = (try? cache.newestHeartbeat()) ?? nil
+            let metricsDue = now >= nextMetrics
+            let stateDue = pending != nil && now >= lastStateSent + .seconds(settings.stateReportMinS) && (retryAt.map { now >= $0 } ?? true)
+            if stateDue || (metricsDue && (retryAt.map { now >= $0 } ?? true)) {
+                var body = (pending.flatMap { try? JSONValue(parsing: $0.body) }) ?? currentBasics()
+                if case .object(var members) = body {
+                    let errorsText = members["errors"]?.canonicalText
+                    if errorsText == sentErrors { members["errors"] = nil }
+                    if metricsDue { members["metrics"] = metrics() }
+                    body = .object(members)
+                }
+                let sentErrorsCandidate = (pending.flatMap { try? JSONValue(parsing: $0.body) })?["errors"]?.canonicalText ?? sentErrors
+                do {
+                    let answer = try await client.send("POST", "/api/v1/edges/\(options.edgeId)/heartbeat", json: body,
+                                                       timeoutSeconds: options.requestTimeoutSeconds)
+                    if (200..<300).contains(answer.status) || (400..<500).contains(answer.status) && answer.status != 429 && answer.status != 401 {
+                        if !(200..<300).contains(answer.status) {
+                            logger.warning("the server refused a heartbeat (\(answer.status)): \(answer.errorText)")
+                        } else {
+                            sentErrors = sentErrorsCandidate
+                        }
+                        if let pending { try? cache.heartbeatsSent(through: pending.id) }
+                        lastStateSent = pending != nil ? now : lastStateSent
+                        if metricsDue { nextMetrics = now + .seconds(settings.metricsIntervalS) }
+                        retryAt = nil
+                        backoff.reset()
+                    } else {
+                        retryAt = now + .milliseconds(Int64(backoff.next() * 1000) + 200)
+                    }
+                } catch {
+                    retryAt = now + .milliseconds(Int64(backoff.next() * 1000) + 200)
+                }
+                continue
+            }
+            // Sleep until the next thing is due, or a new report.
+            var wakeAt = nextMetrics
+            if pending != nil {
+                let spaced = lastStateSent + .seconds(settings.stateReportMinS)
+                wakeAt = min(wakeAt, max(spaced, retryAt ?? spaced))
+            }
+            while ContinuousClock.now < wakeAt, !heartbeatWanted.exchange(false, ordering: .acquiringAndReleasing), !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+        }
+    }
+
+    private func currentBasics() -> JSONValue {
+        let s = state.withLock { $0 }
+        return ["version": .number(Double(s.running?.version ?? 0)), "state": .string(s.reportState)]
+    }
+
+    /// Cycle statistics and the agent's own figures.
+    private func metrics() -> JSONValue {
+        let h = applier.sample()
+        let s = state.withLock { $0 }
+        return [
+            "cycles": .number(Double(h.cycles)),
+            "overruns": .number(Double(h.overruns)),
+            "overrun_alerts": .number(Double(h.overrunAlerts)),
+            "cycle_work_p99_ms": .number((h.workP99Ms * 1000).rounded() / 1000),
+            "controllers_failing": .number(Double(h.controllers.values.filter { $0.disabled }.count)),
+            "devices_in_fault": .number(Double(h.faultedDevices.count)),
+            "boot": .number(Double(s.boot)),
+            "websocket_up": .bool(s.websocketUp),
+            "config_bytes_full": .number(Double(s.bytes.fullBytes)),
+            "config_bytes_delta": .number(Double(s.bytes.deltaBytes)),
+        ]
+    }
+}
