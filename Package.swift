@@ -174,7 +174,10 @@ let package = Package(
         .testTarget(name: "ModbusDriverTests", dependencies: ["SwitchyardHost", "SwitchyardTestSupport"]),
         .testTarget(name: "SwitchyardHostTests", dependencies: ["SwitchyardHost", "SwitchyardTestSupport"]),
         .testTarget(name: "PluginTests", dependencies: ["SwitchyardHost", "SwitchyardTestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["SwitchyardHost", "SwitchyardEdgeService", "SwitchyardTestSupport"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["SwitchyardHost", "SwitchyardEdgeService", "SwitchyardTestSupport", "SwitchyardAgent", "SwitchyardServerClient"]
+        ),
         .testTarget(
             name: "SwitchyardServerTests",
             dependencies: [

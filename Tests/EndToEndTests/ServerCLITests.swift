@@ -18,18 +18,21 @@ import SwitchyardTestSupport
         let process = Process()
         let data: String
         let url: String
+        let port: Int
         let log: String
 
-        init() throws {
+        /// `data` and `port`: those of a server stopped before, to start it again.
+        init(data: String? = nil, port: Int? = nil, arguments extra: [String] = []) throws {
             let dir = TestPaths.temporaryDirectory()
-            data = dir + "/data"
+            self.data = data ?? dir + "/data"
             log = dir + "/server.log"
-            let port = PymodbusServer.freePort()
+            let port = port ?? PymodbusServer.freePort()
             url = "http://127.0.0.1:\(port)"
+            self.port = port
             _ = FileManager.default.createFile(atPath: log, contents: nil)
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
             process.executableURL = URL(fileURLWithPath: TestPaths.executable("switchyard-server"))
-            process.arguments = ["serve", "--data", data, "--port", String(port), "--log-level", "warning"]
+            process.arguments = ["serve", "--data", self.data, "--port", String(port), "--log-level", "warning"] + extra
             process.standardOutput = handle
             process.standardError = handle
             try process.run()
