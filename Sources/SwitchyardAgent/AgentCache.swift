@@ -111,7 +111,7 @@ public final class AgentCache: Sendable {
                 let version: Int = row["version"]
                 let state: String = row["state"]
                 try db.execute(sql: "UPDATE versions SET state = 'failed', error = ?, boot = ?, updated_at = ? WHERE version = ?",
-                               arguments: ["the edge restarted while version \(version) was \(state == "probation" ? "in probation" : state) (boot \(boot)); the last confirmed version runs instead",
+                               arguments: ["the edge restarted while version \(version) was \(state == "probation" ? "in probation" : "being applied") (boot \(boot)); the last confirmed version runs instead",
                                            boot, Date().timeIntervalSince1970, version])
             }
             return BootRecord(boot: boot, failedAtBoot: interrupted.map { $0["version"] })

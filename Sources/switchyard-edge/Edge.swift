@@ -92,6 +92,10 @@ struct Run: AsyncParsableCommand {
     var logLevel: String = "info"
 
     func run() async throws {
+        if supervise {
+            // The child is this same command without --supervise; the supervisor only restarts it.
+            throw ExitCode(ProcessSupervisor.run(arguments: CommandLine.arguments.dropFirst().filter { $0 != "--supervise" }))
+        }
         // Before any thread starts, so that every thread inherits the mask.
         unblockSignals()
         let level = Logger.Level(rawValue: logLevel) ?? .info
@@ -159,8 +163,24 @@ struct Run: AsyncParsableCommand {
         let started = clock.monotonicNs()
         var nextLine = started + 1_000_000_000
         let line = ConsoleLine(host: host)
+        // systemd (Type=notify, WatchdogSec): ready once the cached config
+        // runs (or the edge waits for its first); the watchdog is fed only
+        // while the cycle makes progress, or while no cycle is expected yet.
+        let systemd = SystemdNotifier()
+        systemd.ready()
+        let watchdogEveryNs = systemd.watchdogInterval.map { Int64($0.components.seconds) * 500_000_000 + $0.components.attoseconds / 2_000_000_000 }
+        var nextWatchdog = started
+        var cyclesAtWatchdog: UInt64 = .max
         while !stopRequested.load(ordering: .relaxed) {
             let now = clock.monotonicNs()
+            if let every = watchdogEveryNs, now >= nextWatchdog {
+                let cycles = host.status().cyclesStarted
+                if !host.isRunning || cycles != cyclesAtWatchdog {
+                    systemd.watchdog()
+                    cyclesAtWatchdog = cycles
+                }
+                nextWatchdog = now + every
+            }
             if let duration, Double(now - started) / 1e9 >= duration { break }
             if reloadSignalled.exchange(false, ordering: .relaxed) { service.reload(reason: "SIGHUP") }
             if watcher?.takeChange() == true { service.reload(reason: "file change") }
@@ -172,6 +192,7 @@ struct Run: AsyncParsableCommand {
             }
             try? await Task.sleep(for: .milliseconds(100))
         }
+        systemd.stopping()
         agentTask?.cancel()
         watcher?.stop()
         await server?.stop()

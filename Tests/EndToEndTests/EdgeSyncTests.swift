@@ -242,7 +242,7 @@ import SwitchyardTestSupport
             Self.int(Self.sync(s)["boot"]) != firstBoot && Self.sync(s)["state"] == "failed"
         }
         #expect(after?["config_version"] == 1, "the last confirmed version runs after the restart")
-        #expect(Self.sync(after ?? .null)["last_error"]?.stringValue?.contains("restarted while version 2 was in probation") == true)
+        #expect(Self.sync(after ?? .null)["last_error"]?.stringValue?.contains("restarted while version 2 was") == true)
         #expect(edge.output.contains("restarting"), "the supervisor said it restarted the edge")
         var heartbeat: JSONValue?
         for _ in 0..<100 {
@@ -276,6 +276,63 @@ import SwitchyardTestSupport
         #expect(try await fleet.putOrganization(Self.layer(gain: 5)).status == 200)
         // Polling every 5 s and the WebSocket's reconnection both catch up.
         edge.wait("version 2 confirmed after the server came back", timeout: 45) { Self.int(Self.sync($0)["last_confirmed"]) == 2 }
+    }
+
+    /// SIGKILL at random moments while versions keep arriving (good ones, one
+    /// that fails its probation, one the edge rejects): after every kill the
+    /// cache is intact and the next start runs the last confirmed version.
+    @Test func killedAtRandomMomentsItAlwaysBootsAConfirmedConfig() async throws {
+        let fleet = try await Fleet(organization: Self.layer())
+        defer { fleet.server.stop() }
+        let data = TestPaths.temporaryDirectory() + "/edge"
+        var first: EdgeProcess? = try EdgeProcess(fleet, data: data)
+        first?.wait("version 1 confirmed") { Self.int(Self.sync($0)["last_confirmed"]) == 1 }
+        first?.stop()
+        first = nil
+
+        // Operators at work: a new version every 150 ms or so.
+        let changes = Task {
+            var n = 0
+            while !Task.isCancelled {
+                n += 1
+                let layer = switch n % 10 {
+                case 3: Self.layer(gain: Double(n), mode: "fail")
+                case 7: try JSONPatchHelper.replace(Self.layer(gain: Double(n)), "/scheduler/controllers/0/class", "NoSuchController")
+                default: Self.layer(gain: Double(n))
+                }
+                _ = try? await fleet.putOrganization(layer)
+                try? await Task.sleep(for: .milliseconds(150))
+            }
+        }
+        defer { changes.cancel() }
+
+        var generator = SystemRandomNumberGenerator()
+        let kills = 200
+        var bootedVersions: [Int] = []
+        for round in 0..<kills {
+            let cache = try AgentCache(path: data + "/sync.sqlite")
+            #expect(try cache.integrityCheck() == "ok", "round \(round): the cache is damaged")
+            let confirmed = try #require(try cache.lastConfirmed()?.version, "round \(round): no confirmed version in the cache")
+            let edge = try EdgeProcess(fleet, data: data)
+            // The boot line names the version it runs; it must be the last confirmed one.
+            let deadline = Date().addingTimeInterval(20)
+            var bootLine: Substring?
+            while bootLine == nil && Date() < deadline && edge.process.isRunning {
+                bootLine = edge.output.split(separator: "\n").first { $0.contains("running the last confirmed version") }
+                if bootLine == nil { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            #expect(bootLine?.contains("running the last confirmed version \(confirmed) from the cache") == true,
+                    "round \(round): expected to boot version \(confirmed)\n\(edge.output)")
+            bootedVersions.append(confirmed)
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0...700, using: &generator)))
+            edge.signal(SIGKILL)
+        }
+        changes.cancel()
+        // The runs made progress: later boots ran later confirmed versions.
+        #expect(bootedVersions.last! > bootedVersions.first!, "\(bootedVersions)")
+        let states = try AgentCache(path: data + "/sync.sqlite").all().map(\.state)
+        #expect(states.contains(.confirmed))
+        print("SIGKILL test: \(kills) kills; booted versions from \(bootedVersions.first!) to \(bootedVersions.last!); final states: \(Dictionary(states.map { ($0.rawValue, 1) }, uniquingKeysWith: +))")
     }
 }
 
