@@ -3,7 +3,7 @@ SWIFT ?= swift
 BUILD_FLAGS ?=
 RELEASE_DIR := .build/release
 
-.PHONY: all build run modbus-demo test bench deps clean
+.PHONY: all build run run-edge modbus-demo test bench deps clean
 
 all: build
 
@@ -13,8 +13,13 @@ deps:
 build: deps
 	$(SWIFT) build $(BUILD_FLAGS)
 
-# Runs the edge on the embedded simulated site until Ctrl-C.
+# The whole embedded stack until Ctrl-C: the config server (SQLite) with a
+# demo organization, a simulated Modbus device, and an edge syncing from the server.
 run: build
+	scripts/demo-stack.sh .build/debug
+
+# Only the edge, on the embedded simulated site (no server).
+run-edge: build
 	.build/debug/switchyard-edge run
 
 # A Modbus site without hardware: simulated devices on Modbus TCP and an edge polling them.

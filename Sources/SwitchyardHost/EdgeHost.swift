@@ -183,6 +183,7 @@ public final class EdgeHost: @unchecked Sendable {
                     return slot
                 }
                 if let superseded { shared.withLock { $0.retired.append(superseded.created) } }
+                if prepared.takesEffectImmediately { cycleWake.signal() }
                 let outcome: ApplyOutcome
                 if running.load(ordering: .acquiring) {
                     do {
@@ -328,6 +329,9 @@ public final class EdgeHost: @unchecked Sendable {
         guard clock is SystemClock else { return clock.sleep(untilNs: deadlineNs) }
         while running.load(ordering: .relaxed), clock.monotonicNs() < deadlineNs {
             cycleWake.wait(untilNs: deadlineNs)
+            // `apply: immediate`: a hot change is swapped in now, between
+            // cycles; the next cycle still starts at its deadline.
+            if pending.withLock({ $0?.takesEffectImmediately == true }) { runApplyPhase() }
         }
     }
 

@@ -33,9 +33,16 @@ final class PreparedConfig: @unchecked Sendable {
         let slot: ControllerSlot
         let old: JSONValue
         let new: JSONValue
+        /// The controller's config says `"apply": "immediate"`.
+        var immediate = false
     }
 
     var periodNs: Int64 { Int64(resolved.config.coreCycle.periodMs) * 1_000_000 }
+
+    /// Only hot parameter changes, each to a controller marked `"apply":
+    /// "immediate"`: the cycle thread swaps it in as soon as it is staged,
+    /// between cycles, instead of at the next cycle's start.
+    var takesEffectImmediately: Bool { created.isEmpty && !reconfigure.isEmpty && reconfigure.allSatisfy(\.immediate) }
     var supervisor: EdgeConfig.Supervisor { resolved.config.coreCycle.supervisor }
 
     init(resolved: ResolvedConfig, generation: Int, controllers: [ControllerSlot], controllerConfigs: [ResolvedConfig.Controller],
@@ -127,7 +134,8 @@ final class PreparedConfig: @unchecked Sendable {
                 if !recreate.contains(controller.config.id), changed.isSubset(of: controller.plugin.entry.parameters.hotParameters) {
                     controllers.append(old.slot)
                     configs.append(controller)
-                    reconfigure.append(Reconfiguration(slot: old.slot, old: old.config.parameters, new: controller.parameters))
+                    reconfigure.append(Reconfiguration(slot: old.slot, old: old.config.parameters, new: controller.parameters,
+                                                       immediate: controller.config.apply == .immediate))
                     continue
                 }
             }

@@ -162,7 +162,6 @@ struct Run: AsyncParsableCommand {
         let clock = SystemClock()
         let started = clock.monotonicNs()
         var nextLine = started + 1_000_000_000
-        let line = ConsoleLine(host: host)
         // systemd (Type=notify, WatchdogSec): ready once the cached config
         // runs (or the edge waits for its first); the watchdog is fed only
         // while the cycle makes progress, or while no cycle is expected yet.
@@ -186,7 +185,8 @@ struct Run: AsyncParsableCommand {
             if watcher?.takeChange() == true { service.reload(reason: "file change") }
             host.log.flush()
             if now >= nextLine {
-                if !quiet, host.isRunning { print(line.render(host)) }
+                // Built again each time: a synced edge gets its devices only when its config arrives.
+                if !quiet, host.isRunning { print(ConsoleLine(host: host).render(host)) }
                 fflush(nil)
                 nextLine += 1_000_000_000
             }

@@ -324,7 +324,7 @@ struct CatalogCommand: ParsableCommand {
 
 struct KeyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "key", abstract: "Credentials: edge keys and operator tokens (admin).", subcommands: [Create.self, List.self, Revoke.self])
+        commandName: "key", abstract: "Credentials: edge keys and operator tokens (admin).", subcommands: [Create.self, List.self, Revoke.self, Signing.self])
 
     static func printSecret(_ answer: ServerClient.Answer, remote: Remote, what: String) {
         if remote.json { return remote.printRaw(answer) }
@@ -364,6 +364,18 @@ struct KeyCommand: ParsableCommand {
                  c["kind"]?.stringValue == "edge" ? "edge \(Pretty.text(c["edge"]))" : "role \(Pretty.text(c["role"]))",
                  Pretty.text(c["name"]), Pretty.timestamp(c["created_at"]), c["revoked_at"]?.numberValue == nil ? "-" : Pretty.timestamp(c["revoked_at"])]
             }
+        }
+    }
+
+    struct Signing: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The server's public signing keys, as JSON: save them as an edge's --trust file when you install it.")
+
+        @OptionGroup var connection: ServerConnection
+
+        func run() throws {
+            let remote = try connection.remote()
+            remote.printRaw(try remote.call("GET", "/api/v1/signing-keys"))
         }
     }
 

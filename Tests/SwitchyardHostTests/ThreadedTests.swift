@@ -167,3 +167,42 @@ final class SteppingClock: CycleClock, @unchecked Sendable {
         host.stop()
     }
 }
+
+@Suite(.serialized) struct ApplyModeTests {
+    /// A running host with a 3 s period and one probe controller, whose
+    /// `apply` mode is `mode`; returns (cycles started before the hot change,
+    /// the cycle the change took effect in) after applying gain 2.
+    func hotChange(apply mode: String) throws -> (before: UInt64, appliedAt: UInt64, gain: Double?) {
+        let host = EdgeHost(plugins: PluginCatalog.load(directories: [TestPaths.pluginDirectory]),
+                            profiles: ProfileCatalog.load(directories: fixtureProfiles))
+        func config(version: Int, gain: Int) throws -> EdgeConfig {
+            try EdgeConfig(parsing: """
+                {"version": \(version), "edge_id": "t", "core_cycle": {"period_ms": 3000},
+                 "scheduler": {"controllers": [{"id": "p", "class": "ProbeController", "apply": "\(mode)",
+                                                "parameters": {"output": "gen/Setpoint", "gain": \(gain)}}]},
+                 "devices": [{"device_id": "gen", "profile": "test_generic", "poll_interval_ms": 50}]}
+                """, file: nil)
+        }
+        try host.apply(config(version: 1, gain: 1))
+        try host.start()
+        defer { host.stop() }
+        // Just after a cycle started: the next deadline is almost a period away.
+        while host.status().cyclesStarted < 1 { Thread.sleep(forTimeInterval: 0.01) }
+        let before = host.status().cyclesStarted
+        try host.apply(config(version: 2, gain: 2))
+        let after = host.status()
+        return (before, after.appliedAtCycle, after.configVersion.map(Double.init))
+    }
+
+    @Test func anImmediateHotChangeIsSwappedInBetweenCycles() throws {
+        let (before, appliedAt, version) = try hotChange(apply: "immediate")
+        #expect(version == 2)
+        #expect(appliedAt == before, "swapped in after cycle \(before) ran, without waiting for cycle \(before + 1)")
+    }
+
+    @Test func aNextCycleHotChangeWaitsForTheNextCycleStart() throws {
+        let (before, appliedAt, version) = try hotChange(apply: "next_cycle")
+        #expect(version == 2)
+        #expect(appliedAt == before + 1, "swapped in at the start of the next cycle")
+    }
+}
