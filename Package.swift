@@ -136,7 +136,7 @@ let package = Package(
             name: "switchyard-bench",
             dependencies: [
                 "SwitchyardHost", "SwitchyardModbusProfile", "SwitchyardModbusIO", "SwitchyardConfigDoc",
-                "SwitchyardServer", "SwitchyardServerClient",
+                "SwitchyardServer", "SwitchyardServerClient", "SwitchyardAgent",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -181,11 +181,12 @@ let package = Package(
         .testTarget(
             name: "SwitchyardServerTests",
             dependencies: [
-                "SwitchyardServer", "SwitchyardServerClient", "SwitchyardTestSupport", "SwitchyardConfigDoc",
+                "SwitchyardServer", "SwitchyardServerClient", "SwitchyardTestSupport", "SwitchyardConfigDoc", "SwitchyardAgent",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        .testTarget(name: "SwitchyardAgentTests", dependencies: ["SwitchyardAgent", "SwitchyardTestSupport"]),
         .testTarget(name: "SwitchyardEdgeServiceTests", dependencies: ["SwitchyardEdgeService", "SwitchyardTestSupport"]),
     ]
 )

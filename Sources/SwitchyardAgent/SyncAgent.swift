@@ -239,7 +239,7 @@ public final class SyncAgent: Sendable {
 
     // MARK: Fetching
 
-    private func fetchFull() async {
+    func fetchFull() async {
         let etag = state.withLock { $0.newest.map { "\"\($0.sha256)\"" } }
         do {
             let answer = try await client.get("/api/v1/edges/\(options.edgeId)/config", headers: etag.map { [("If-None-Match", $0)] } ?? [],
@@ -317,7 +317,7 @@ public final class SyncAgent: Sendable {
 
     // MARK: Processing a version
 
-    private func process(_ offer: Offer) async {
+    func process(_ offer: Offer) async {
         guard let candidate = verify(offer) else { return }
         let (lastConfirmed, boot) = state.withLock { ($0.lastConfirmed, $0.boot) }
         do {
