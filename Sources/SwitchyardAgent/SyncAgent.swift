@@ -104,6 +104,8 @@ public final class SyncAgent: Sendable {
         public var fullBytes = 0
         public var deltas = 0
         public var deltaBytes = 0
+
+        public init() {}
     }
 
     public init(cache: AgentCache, applier: any ConfigApplier, options: AgentOptions, logger: Logger) {

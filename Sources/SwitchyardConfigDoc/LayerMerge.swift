@@ -35,8 +35,23 @@ public struct LayerMerge: Sendable {
     /// layer and the path inside its document. When a layer has several
     /// problems, the first in sorted-key document order is reported.
     public func merge(_ layers: [ConfigLayer]) throws(ConfigLayerError) -> EffectiveConfig {
-        try checkOrder(layers)
         var document: JSONValue? = nil
+        let conflicts = try fold(layers, into: &document)
+        return EffectiveConfig(document: document ?? .object([:]), layers: layers, policy: policy, conflicts: conflicts)
+    }
+
+    /// The effective document of earlier layers, `base`, with `layers`
+    /// merged on top. The merge is a left fold, so this is what merging all
+    /// the layers gives, without merging the earlier ones again: the server
+    /// merges an edge's own layer onto its site's merged content.
+    public func effectiveDocument(of layers: [ConfigLayer], onto base: JSONValue) throws(ConfigLayerError) -> JSONValue {
+        var document: JSONValue? = base
+        _ = try fold(layers, into: &document)
+        return document ?? .object([:])
+    }
+
+    private func fold(_ layers: [ConfigLayer], into document: inout JSONValue?) throws(ConfigLayerError) -> [ShapeConflict] {
+        try checkOrder(layers)
         var conflicts: [ShapeConflict] = []
         for layer in layers {
             guard case .object = layer.document else { throw ConfigLayerError.notAnObject(layer) }
@@ -50,7 +65,7 @@ public struct LayerMerge: Sendable {
             }
             conflicts += merger.conflicts.sorted { $0.path.description.utf8.lexicographicallyPrecedes($1.path.description.utf8) }
         }
-        return EffectiveConfig(document: document ?? .object([:]), layers: layers, policy: policy, conflicts: conflicts)
+        return conflicts
     }
 
     /// Just the effective document: what `merge(_:).document` returns. The

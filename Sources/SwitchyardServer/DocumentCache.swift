@@ -83,19 +83,34 @@ public final class DocumentCache: Sendable {
     /// A stack that uses a pending revision is merged but not cached: if
     /// the change is refused, the same revision number will later hold
     /// another document.
-    func content(of stack: LayerStack, pending: [LayerKey: LayerRevision] = [:]) async throws -> JSONValue {
+    ///
+    /// `scratch` holds what one plan merged with its pending revisions, so
+    /// the edges' own layers of that plan are merged onto their site's
+    /// content once; it dies with the plan.
+    func content(of stack: LayerStack, pending: [LayerKey: LayerRevision] = [:], scratch: PlanScratch? = nil) async throws -> JSONValue {
         let id = stack.text
         let usesPending = stack.entries.contains { pending[$0.key]?.revision == $0.revision }
         if !usesPending, let cached = contents.withLock({ $0.get(id) }) { return cached }
-        let layers = try await configLayers(of: stack, pending: pending)
+        if usesPending, let cached = scratch?.contents.withLock({ $0[id] }) { return cached }
         let document: JSONValue
         do {
-            document = try merge.effectiveDocument(of: layers)
-        } catch {
+            if stack.entries.count > 1, let last = stack.entries.last, last.key.scope == .edge {
+                // An edge's own layer onto its site's merged content (cached,
+                // and shared with the site's other edges): one small merge.
+                let base = try await content(of: LayerStack(Array(stack.entries.dropLast())), pending: pending, scratch: scratch)
+                document = try merge.effectiveDocument(of: try await configLayers(of: LayerStack([last]), pending: pending), onto: base)
+            } else {
+                document = try merge.effectiveDocument(of: try await configLayers(of: stack, pending: pending))
+            }
+        } catch let error as ConfigLayerError {
             throw ServiceError(.invalidConfig, "the layers do not merge: \(error)",
                                problems: [ServiceError.Problem(edge: nil, path: error.path?.description ?? "", message: error.message)])
         }
-        if !usesPending { contents.withLock { $0.put(id, document) } }
+        if !usesPending {
+            contents.withLock { $0.put(id, document) }
+        } else {
+            scratch?.contents.withLock { $0[id] = document }
+        }
         return document
     }
 
@@ -117,6 +132,11 @@ public final class DocumentCache: Sendable {
             throw ServiceError(.internal, "stored layers do not merge: \(error)")
         }
     }
+}
+
+/// Contents one plan merged with its pending revisions (see `DocumentCache.content`).
+final class PlanScratch: Sendable {
+    let contents = Mutex<[String: JSONValue]>([:])
 }
 
 /// The document an edge receives: the merged content plus what the server

@@ -93,7 +93,13 @@ struct VersionPlanner {
     /// Merges and validates each distinct stack once, on as many tasks as
     /// there are cores (an organization change can mean thousands of stacks).
     private func mergeAndValidate(_ stacks: [String: (stack: LayerStack, first: Edge)]) async throws -> [String: Outcome] {
-        let keys = stacks.keys.sorted()
+        // Stacks without an edge layer first: an edge's own layer is merged
+        // onto its site's content, which is then ready in `scratch`.
+        let keys = stacks.keys.sorted { a, b in
+            let (edgeA, edgeB) = (stacks[a]!.stack.entries.last?.key.scope == .edge, stacks[b]!.stack.entries.last?.key.scope == .edge)
+            return edgeA != edgeB ? !edgeA : a < b
+        }
+        let scratch = PlanScratch()
         let width = max(1, Concurrency.cores)
         return try await withThrowingTaskGroup(of: (String, Outcome).self) { group in
             var out: [String: Outcome] = [:]
@@ -105,7 +111,7 @@ struct VersionPlanner {
                 next += 1
                 group.addTask {
                     do {
-                        let content = try await documents.content(of: stack, pending: pending)
+                        let content = try await documents.content(of: stack, pending: pending, scratch: scratch)
                         let problems = Self.validate(content, edge: first, validator: validator)
                         return (key, problems.isEmpty ? .valid(content) : .refused(problems, first: first.id))
                     } catch let error as ServiceError {

@@ -134,6 +134,20 @@ import Testing
         }
     }
 
+    @Test func mergingTheLastLayersOntoTheEarlierOnesGivesTheSameDocument() throws {
+        let layers = ConfigDocWorkload().layers
+        let whole = try LayerMerge().effectiveDocument(of: layers)
+        for split in 1..<layers.count {
+            let base = try LayerMerge().effectiveDocument(of: Array(layers[..<split]))
+            let onto = try LayerMerge().effectiveDocument(of: Array(layers[split...]), onto: base)
+            #expect(onto == whole, "split after layer \(split)")
+        }
+        // Deletions (null, $delete) in the later layers act on the base the same way.
+        let deleting = try LayerFixtures.layer(.edge, "e", #"{"core_cycle": null, "modbus_devices": [{"device_id": "dev0", "$delete": true}]}"#)
+        let base = try LayerMerge().effectiveDocument(of: layers)
+        #expect(try LayerMerge().effectiveDocument(of: [deleting], onto: base) == LayerMerge().effectiveDocument(of: layers + [deleting]))
+    }
+
     @Test func theWorkloadIsAboutFiftyKilobytes() throws {
         let workload = ConfigDocWorkload()
         let document = try LayerMerge().effectiveDocument(of: workload.layers)
