@@ -100,7 +100,9 @@ public final class AgentCache: Sendable {
         try migrator.migrate(queue)
     }
 
-    /// Counts this start and marks what a crash interrupted as failed.
+    /// Counts this start, marks a version the process died applying or in
+    /// probation as failed, and forgets versions that had not reached the
+    /// host yet.
     public func beginBoot() throws -> BootRecord {
         try queue.write { db in
             let boot = (try Int.fetchOne(db, sql: "SELECT value FROM counters WHERE name = 'boots'") ?? 0) + 1
@@ -114,12 +116,21 @@ public final class AgentCache: Sendable {
                                arguments: ["the edge restarted while version \(version) was \(state == "probation" ? "in probation" : "being applied") (boot \(boot)); the last confirmed version runs instead",
                                            boot, Date().timeIntervalSince1970, version])
             }
+            // A version stopped before it reached the host is offered again by
+            // the server: forget it, so that the ETag and the hello name the
+            // newest version this edge has decided on.
+            try db.execute(sql: "DELETE FROM versions WHERE state IN ('received', 'validated', 'staged')")
             return BootRecord(boot: boot, failedAtBoot: interrupted.map { $0["version"] })
         }
     }
 
     public func lastConfirmed() throws -> CachedVersion? {
         try queue.read { db in try Self.fetch(db, "WHERE state = 'confirmed' ORDER BY version DESC LIMIT 1") }
+    }
+
+    /// The confirmed versions the cache keeps, newest first.
+    public func confirmed() throws -> [CachedVersion] {
+        try queue.read { db in try Row.fetchAll(db, sql: "SELECT * FROM versions WHERE state = 'confirmed' ORDER BY version DESC").map(Self.cached) }
     }
 
     /// The newest version the cache holds, whatever its state: the base the

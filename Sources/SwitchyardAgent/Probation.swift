@@ -85,7 +85,8 @@ public struct Probation: Sendable {
         where changedDevices.contains(id) && baseline.faultedDevices[id] == nil {
             return .failed("device \(id), added or changed by this version, is in fault: \(reason)")
         }
-        let done = now.cycles >= baseline.cycles ? Int(now.cycles - baseline.cycles) : 0
+        // The baseline is taken before the swap: the cycle that swapped ran the old config.
+        let done = now.cycles > baseline.cycles ? Int(now.cycles - baseline.cycles) - 1 : 0
         return done >= cycles ? .healthy : .pending(healthyCycles: done)
     }
 

@@ -50,6 +50,7 @@ extension SyncAgent {
                 do {
                     let answer = try await client.send("POST", "/api/v1/edges/\(options.edgeId)/heartbeat", json: body,
                                                        timeoutSeconds: options.requestTimeoutSeconds)
+                    contact(ok: true)
                     if (200..<300).contains(answer.status) || (400..<500).contains(answer.status) && answer.status != 429 && answer.status != 401 {
                         if !(200..<300).contains(answer.status) {
                             logger.warning("the server refused a heartbeat (\(answer.status)): \(answer.errorText)")
@@ -65,6 +66,7 @@ extension SyncAgent {
                         retryAt = now + .milliseconds(Int64(backoff.next() * 1000) + 200)
                     }
                 } catch {
+                    contact(ok: false, "the server \(options.serverURL) could not be reached: \(error)")
                     retryAt = now + .milliseconds(Int64(backoff.next() * 1000) + 200)
                 }
                 continue
@@ -95,7 +97,7 @@ extension SyncAgent {
             "overruns": .number(Double(h.overruns)),
             "overrun_alerts": .number(Double(h.overrunAlerts)),
             "cycle_work_p99_ms": .number((h.workP99Ms * 1000).rounded() / 1000),
-            "controllers_failing": .number(Double(h.controllers.values.filter { $0.disabled }.count)),
+            "controllers_disabled": .number(Double(h.controllers.values.filter { $0.disabled }.count)),
             "devices_in_fault": .number(Double(h.faultedDevices.count)),
             "boot": .number(Double(s.boot)),
             "websocket_up": .bool(s.websocketUp),

@@ -56,6 +56,10 @@ public final class SyncAgent: Sendable {
     let workerWake: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
     /// Set by `report()` and by changes of reachability: the heartbeat sender looks.
     let heartbeatWanted = Atomic<Bool>(false)
+    private let running = Atomic<Bool>(false)
+
+    /// True while `run()` runs (until its tasks have finished after a cancel).
+    public var isRunning: Bool { running.load(ordering: .acquiring) }
 
     /// An offered version, not yet verified.
     enum Offer: Sendable {
@@ -131,46 +135,54 @@ public final class SyncAgent: Sendable {
     /// Counts the start, marks a version a crash interrupted as failed, and
     /// runs the last confirmed version from the cache (or `seed`, a local
     /// config, when none was ever confirmed). Never touches the network.
-    public func boot(seed: EdgeConfig?) throws -> BootOutcome {
+    public func boot(seed: (() throws -> EdgeConfig)?) throws -> BootOutcome {
         let record = try cache.beginBoot()
         state.withLock { $0.boot = record.boot }
-        for version in record.failedAtBoot {
-            let error = (try? cache.version(version))?.error ?? "the edge restarted during probation"
-            logger.error("version \(version) failed: \(error)")
-            noteError(version: version, state: .failed, error)
-        }
         if let newest = try cache.newest() { state.withLock { $0.newest = (newest.version, newest.sha256) } }
-        if let confirmed = try cache.lastConfirmed() {
-            let config = try EdgeConfig(json: try confirmed.document)
-            if let refused = applier.apply(config, reason: "boot: last confirmed version \(confirmed.version) from the cache") {
-                // The cache holds it, but the plugins or profiles changed under it.
-                noteError(version: confirmed.version, state: .failed, "the last confirmed version did not start: \(refused)")
-                report()
-                return .waiting
-            }
-            state.withLock { s in
-                s.running = (confirmed.version, config)
-                s.lastConfirmed = confirmed.version
-                if record.failedAtBoot.isEmpty { s.reportState = VersionState.confirmed.rawValue }
-            }
-            report()
-            return .confirmed(confirmed.version)
+        let confirmed = try cache.confirmed()
+        // What went wrong since the last confirmed version is still wrong:
+        // heartbeats keep saying so after a restart.
+        for version in try cache.all() where version.version > (confirmed.first?.version ?? -1) {
+            guard let error = version.error, version.state.isFinal else { continue }
+            if record.failedAtBoot.contains(version.version) { logger.error("version \(version.version) failed: \(error)") }
+            noteError(version: version.version, state: version.state, error, at: nil)
         }
+        // The last confirmed version; if it no longer starts (a plugin or
+        // profile changed under it), the one confirmed before it.
+        for candidate in confirmed {
+            let config = try EdgeConfig(json: try candidate.document)
+            if let refused = applier.apply(config, reason: "boot: confirmed version \(candidate.version) from the cache") {
+                noteError(version: candidate.version, state: nil, "confirmed version \(candidate.version) did not start: \(refused)")
+                continue
+            }
+            state.withLock { s in
+                s.running = (candidate.version, config)
+                s.lastConfirmed = confirmed.first?.version
+                if s.errors.isEmpty { s.reportState = VersionState.confirmed.rawValue }
+            }
+            logger.info(candidate.version == confirmed.first?.version
+                ? "running the last confirmed version \(candidate.version) from the cache"
+                : "running confirmed version \(candidate.version) from the cache (the last confirmed, \(confirmed.first?.version ?? 0), did not start)")
+            report()
+            return .confirmed(candidate.version)
+        }
+        state.withLock { $0.lastConfirmed = confirmed.first?.version }
         if let seed {
-            let text = seed.document.canonicalText
-            try cache.store(version: seed.version, documentText: text, sha256: ConfigDigest(canonicalText: text).hex, envelope: nil,
+            let config = try seed()
+            let text = config.document.canonicalText
+            try cache.store(version: config.version, documentText: text, sha256: ConfigDigest(canonicalText: text).hex, envelope: nil,
                             state: .local, boot: record.boot)
-            if let refused = applier.apply(seed, reason: "boot: local config (no version confirmed yet)") {
-                noteError(version: seed.version, state: .failed, "the local config did not start: \(refused)")
+            if let refused = applier.apply(config, reason: "boot: local config (no version confirmed yet)") {
+                noteError(version: config.version, state: .failed, "the local config did not start: \(refused)")
                 report()
                 return .waiting
             }
             state.withLock { s in
-                s.running = (seed.version, seed)
+                s.running = (config.version, config)
                 s.reportState = VersionState.local.rawValue
             }
             report()
-            return .local(seed.version)
+            return .local(config.version)
         }
         report()
         return .waiting
@@ -181,6 +193,8 @@ public final class SyncAgent: Sendable {
     /// Runs the worker, the poller, the WebSocket listener and the heartbeat
     /// sender until the task is cancelled.
     public func run() async {
+        running.store(true, ordering: .releasing)
+        defer { running.store(false, ordering: .releasing) }
         requestFetch()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.work() }
@@ -303,7 +317,7 @@ public final class SyncAgent: Sendable {
         setLastError(why)
     }
 
-    private func contact(ok: Bool, _ error: String? = nil) {
+    func contact(ok: Bool, _ error: String? = nil) {
         let changed = state.withLock { s -> Bool in
             let was = s.reachable
             s.reachable = ok
@@ -349,7 +363,7 @@ public final class SyncAgent: Sendable {
             }
             try applier.validate(config)
         } catch {
-            return finish(candidate.version, .rejected, "version \(candidate.version) rejected, the running version keeps running: \(error)")
+            return finish(candidate.version, .rejected, "version \(candidate.version) rejected, \(keepsRunning): \(error)")
         }
         transition(candidate.version, .validated)
         transition(candidate.version, .staged)
@@ -359,7 +373,7 @@ public final class SyncAgent: Sendable {
         let before = applier.sample()
         transition(candidate.version, .applying)
         if let refused = applier.apply(config, reason: "sync: version \(candidate.version)") {
-            return finish(candidate.version, .failed, "version \(candidate.version) could not be applied, the running version keeps running: \(refused)")
+            return finish(candidate.version, .failed, "version \(candidate.version) could not be applied, \(keepsRunning): \(refused)")
         }
         options.onApplied?(candidate.version)
         state.withLock { s in
@@ -367,6 +381,7 @@ public final class SyncAgent: Sendable {
             s.probation = candidate.version
         }
         transition(candidate.version, .probation)
+        state.withLock { $0.reportState = VersionState.probation.rawValue }
         report()
 
         // Probation.
@@ -375,6 +390,10 @@ public final class SyncAgent: Sendable {
         let verdict = await watch(probation, periodMs: config.coreCycle.periodMs)
         state.withLock { $0.probation = nil }
         switch verdict {
+        case nil:
+            // Stopping: back to staged, which the next start forgets; the
+            // server offers the version again and it gets a full probation.
+            transition(candidate.version, .staged)
         case .healthy, .pending:
             state.withLock { $0.lastConfirmed = candidate.version }
             finish(candidate.version, .confirmed, nil)
@@ -410,7 +429,13 @@ public final class SyncAgent: Sendable {
                     requestFetch()
                     return nil
                 }
-                document = try JSONPatch(decoding: patchValue).apply(to: try cached.document)
+                do {
+                    document = try JSONPatch(decoding: patchValue).apply(to: try cached.document)
+                } catch {
+                    logger.warning("the delta to version \(version) does not apply to version \(base) (\(error)); fetching the full config")
+                    requestFetch()
+                    return nil
+                }
                 guard ConfigDigest(of: document).hex == sha else {
                     logger.warning("the delta to version \(version) gave a document whose SHA-256 is not the announced one; fetching the full config")
                     requestFetch()
@@ -434,14 +459,15 @@ public final class SyncAgent: Sendable {
             report()
             return nil
         } catch {
-            logger.error("a config from the server was refused, the running version keeps running: \(error)")
+            logger.error("a config from the server was refused, \(keepsRunning): \(error)")
             noteError(version: nil, state: nil, "config refused: \(error)")
             report()
             return nil
         }
     }
 
-    private func watch(_ probation: Probation, periodMs: Int) async -> Probation.Verdict {
+    /// The verdict, or nil when the edge is stopping: a clean stop is not the version's fault.
+    private func watch(_ probation: Probation, periodMs: Int) async -> Probation.Verdict? {
         // Generous: a slow cycle is judged by the supervisor's own counters.
         let deadline = ContinuousClock.now + .milliseconds(Int64(probation.cycles + 2) * Int64(periodMs) * 3) + .seconds(15)
         let step = Duration.milliseconds(min(max(periodMs / 4, 5), 250))
@@ -449,7 +475,7 @@ public final class SyncAgent: Sendable {
             let verdict = probation.judge(applier.sample())
             if case .pending = verdict {
                 try? await Task.sleep(for: step)
-                if Task.isCancelled { return .failed("the edge stopped during probation") }
+                if Task.isCancelled { return nil }
                 continue
             }
             return verdict
@@ -505,9 +531,10 @@ public final class SyncAgent: Sendable {
         report()
     }
 
-    private func noteError(version: Int?, state versionState: VersionState?, _ message: String) {
+    private func noteError(version: Int?, state versionState: VersionState?, _ message: String, at: Int64? = -1) {
         state.withLock { s in
-            var entry: [String: JSONValue] = ["message": .string(message), "at": .number(Double(options.now()))]
+            var entry: [String: JSONValue] = ["message": .string(message)]
+            if let at { entry["at"] = .number(Double(at == -1 ? options.now() : at)) }
             if let version { entry["version"] = .number(Double(version)) }
             if let versionState {
                 entry["state"] = .string(versionState.rawValue)
@@ -517,6 +544,10 @@ public final class SyncAgent: Sendable {
             if s.errors.count > 5 { s.errors.removeFirst(s.errors.count - 5) }
             s.lastError = message
         }
+    }
+
+    private var keepsRunning: String {
+        state.withLock { $0.running.map { "version \($0.version) keeps running" } ?? "nothing runs yet" }
     }
 
     private func setLastError(_ message: String) {
@@ -533,7 +564,7 @@ public final class SyncAgent: Sendable {
                 (Double(s.running?.config.sync.intervalS ?? SyncSettings().intervalS), s.reachable, s.running != nil)
             }
             var wait = interval * Double.random(in: 0.9...1.1)
-            if reachable == false || !running {
+            if reachable != true || !running {
                 wait = min(wait, max(backoff.next(), 0.2))
             } else {
                 backoff.reset()
@@ -564,6 +595,7 @@ public final class SyncAgent: Sendable {
                     let known = self.state.withLock { $0.newest?.version ?? 0 }
                     try await outbound.write(.text(JSONValue.object(["type": "hello", "version": .number(Double(known))]).canonicalText))
                     self.webSocket(up: true)
+                    self.contact(ok: true)
                     self.requestFetch()
                     for try await message in inbound.messages(maxSize: 1 << 22) {
                         guard case .text(let text) = message, let json = try? JSONValue(parsing: text) else { continue }

@@ -76,7 +76,7 @@ struct Run: AsyncParsableCommand {
     @OptionGroup var locations: Locations
     @OptionGroup var port: StatusPort
 
-    @Option(help: "Folder for the edge's own files: pid file, versioned copies of updated plugins.")
+    @Option(help: "Folder for the edge's own files: pid file, versioned copies of updated plugins, the sync cache (sync.sqlite).")
     var data: String = "data"
 
     @Flag(help: "Do not watch the config file and the profile and plugin folders.")
@@ -121,14 +121,14 @@ struct Run: AsyncParsableCommand {
             guard let edgeId = sync.edgeId else { throw ValidationExit(message: "--server needs --edge-id") }
             let key = try edgeKey()
             let verifier = try TrustedKeys.verifier(file: sync.trust, pairs: sync.trustKey)
-            let seed = try config.map(EdgeSetup.readConfig)
             service = EdgeService(host: host, source: .synced, initial: nil, pluginCacheDirectory: pluginCache, logger: logger)
             let cache = try AgentCache(path: data + "/sync.sqlite")
             let syncAgent = SyncAgent(cache: cache, applier: HostApplier(service: service),
                                       options: AgentOptions(serverURL: server, edgeId: edgeId, key: key, verifier: verifier), logger: logger)
             service.managedBy(server: server) { syncAgent.status() }
-            switch try syncAgent.boot(seed: seed) {
-            case .confirmed(let version): logger.info("running the last confirmed version \(version) from the cache; syncing with \(server)")
+            // --config is read only when no confirmed version runs.
+            switch try syncAgent.boot(seed: config.map { path in { try EdgeSetup.readConfig(path) } }) {
+            case .confirmed: logger.info("syncing with \(server)")
             case .local(let version): logger.info("running the local config (version \(version)) until the server's first config is confirmed")
             case .waiting: logger.info("no confirmed config in the cache: waiting for \(server)")
             }
@@ -193,7 +193,12 @@ struct Run: AsyncParsableCommand {
             try? await Task.sleep(for: .milliseconds(100))
         }
         systemd.stopping()
-        agentTask?.cancel()
+        if let agentTask {
+            // Let the agent record where it stopped (a version in probation goes back to staged).
+            agentTask.cancel()
+            let deadline = ContinuousClock.now + .seconds(2)
+            while agent?.isRunning == true, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+        }
         watcher?.stop()
         await server?.stop()
         host.stop()

@@ -278,6 +278,27 @@ import SwitchyardTestSupport
         edge.wait("version 2 confirmed after the server came back", timeout: 45) { Self.int(Self.sync($0)["last_confirmed"]) == 2 }
     }
 
+    /// A clean stop in the middle of a probation is not the version's fault:
+    /// after the restart the server offers it again and it gets a whole probation.
+    @Test func aVersionStoppedInProbationIsTakenAgainAfterTheRestart() async throws {
+        let fleet = try await Fleet(organization: Self.layer())
+        defer { fleet.server.stop() }
+        var edge = try EdgeProcess(fleet)
+        defer { edge.stop() }
+        edge.wait("version 1 confirmed") { Self.int(Self.sync($0)["last_confirmed"]) == 1 }
+        var long = Self.layer(gain: 2)
+        long = try JSONPatchHelper.replace(long, "/sync/probation_cycles", 60)
+        #expect(try await fleet.putOrganization(long).status == 200)
+        edge.wait("version 2 in probation") { Self.int(Self.sync($0)["probation_version"]) == 2 }
+        edge.stop()
+        #expect(try AgentCache(path: edge.data + "/sync.sqlite").version(2)?.state == .staged)
+        #expect(!edge.output.contains("rolled back"))
+
+        edge = try EdgeProcess(fleet, data: edge.data)
+        let after = edge.wait("version 2 confirmed after the restart") { Self.int(Self.sync($0)["last_confirmed"]) == 2 }
+        #expect(Self.sync(after ?? .null)["state"] == "confirmed")
+    }
+
     /// SIGKILL at random moments while versions keep arriving (good ones, one
     /// that fails its probation, one the edge rejects): after every kill the
     /// cache is intact and the next start runs the last confirmed version.
