@@ -372,7 +372,8 @@ public final class SyncAgent: Sendable {
         let previous = state.withLock { $0.running }
         let before = applier.sample()
         transition(candidate.version, .applying)
-        if let refused = applier.apply(config, reason: "sync: version \(candidate.version)") {
+        let applier = self.applier
+        if let refused = await Self.offPool({ applier.apply(config, reason: "sync: version \(candidate.version)") }) {
             return finish(candidate.version, .failed, "version \(candidate.version) could not be applied, \(keepsRunning): \(refused)")
         }
         options.onApplied?(candidate.version)
@@ -398,7 +399,7 @@ public final class SyncAgent: Sendable {
             state.withLock { $0.lastConfirmed = candidate.version }
             finish(candidate.version, .confirmed, nil)
         case .failed(let reason):
-            rollBack(candidate.version, reason: reason)
+            await rollBack(candidate.version, reason: reason)
         }
     }
 
@@ -483,13 +484,14 @@ public final class SyncAgent: Sendable {
         return .failed("the cycle did not run \(probation.cycles) cycles within the probation's time limit")
     }
 
-    private func rollBack(_ version: Int, reason: String) {
+    private func rollBack(_ version: Int, reason: String) async {
         logger.error("version \(version) failed its probation: \(reason)")
         guard let confirmed = try? cache.lastConfirmed(), let config = try? EdgeConfig(json: try confirmed.document) else {
             finish(version, .failed, "version \(version) failed its probation and no confirmed version exists to roll back to; it keeps running: \(reason)")
             return
         }
-        if let refused = applier.apply(config, reason: "rollback to version \(confirmed.version)") {
+        let applier = self.applier
+        if let refused = await Self.offPool({ applier.apply(config, reason: "rollback to version \(confirmed.version)") }) {
             finish(version, .failed, "version \(version) failed its probation (\(reason)); the rollback to version \(confirmed.version) was refused too: \(refused)")
             return
         }
@@ -673,6 +675,17 @@ public final class SyncAgent: Sendable {
     }
 
     public var traffic: Traffic { state.withLock { $0.bytes } }
+}
+
+extension SyncAgent {
+    /// Runs `body` on a Dispatch thread: an apply waits for the cycle
+    /// boundary (up to a period), which must not hold a thread of the
+    /// small cooperative pool the rest of the edge's async work shares.
+    static func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: body()) }
+        }
+    }
 }
 
 /// A refusal the agent itself makes.
