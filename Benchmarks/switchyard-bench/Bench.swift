@@ -46,11 +46,23 @@ struct Bench: ParsableCommand {
     @Option(help: "Seconds per Modbus measurement (0: skip the Modbus figures).")
     var modbusSeconds: Double = 10
 
-    @Option(help: "Run only this section: server (the config sync server's figures).")
+    @Option(help: "Run only this section: server (the config sync server's figures), agent (the edge sync agent's).")
     var only: String?
 
     @Flag(help: "Skip the config sync server's figures.")
     var skipServer = false
+
+    @Flag(help: "Skip the edge sync agent's figures.")
+    var skipAgent = false
+
+    @Option(help: "Agent figures to run, comma-separated: one, fleet, memory.")
+    var agentParts: String = "one,fleet,memory"
+
+    @Option(help: "Simulated edges (SyncAgent instances) of the agent's fleet figure.")
+    var agentEdges: Int = 1000
+
+    @Option(help: "Devices in the site layer of the agent's simulated edges (100: a config of about 44 KB).")
+    var agentSiteDevices: Int = 100
 
     @Option(help: "Server figures to run, comma-separated: resolve, http, large, notify.")
     var serverParts: String = "resolve,http,large,notify"
@@ -73,8 +85,11 @@ struct Bench: ParsableCommand {
             return
         }
         if let only {
-            guard only == "server" else { throw ValidationError("--only takes one section: server") }
-            try serverBench().runBlocking()
+            switch only {
+            case "server": try serverBench().runBlocking()
+            case "agent": try agentBench().runBlocking()
+            default: throw ValidationError("--only takes one section: server or agent")
+            }
             return
         }
         let catalog = PluginCatalog.load(directories: [plugins])
@@ -95,6 +110,22 @@ struct Bench: ParsableCommand {
         if !skipServer {
             try serverBench().runBlocking()
         }
+        if !skipAgent {
+            try agentBench().runBlocking()
+        }
+    }
+
+    func agentBench() throws -> AgentBench {
+        var options = AgentBench.Options()
+        options.parts = Set(agentParts.split(separator: ",").map { String($0) })
+        let unknown = options.parts.subtracting(["one", "fleet", "memory"])
+        guard unknown.isEmpty else { throw ValidationError("--agent-parts: unknown \(unknown.sorted().joined(separator: ", "))") }
+        options.edges = agentEdges
+        guard agentSiteDevices >= 1 else { throw ValidationError("--agent-site-devices: at least 1 (edge layers change device dev0)") }
+        options.siteDevices = agentSiteDevices
+        options.plugins = plugins
+        options.profiles = profiles
+        return AgentBench(options: options)
     }
 
     func serverBench() throws -> ServerBench {

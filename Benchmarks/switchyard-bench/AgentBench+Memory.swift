@@ -1,0 +1,242 @@
+import Foundation
+import SwitchyardJSON
+import SwitchyardServerClient
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension AgentBench {
+    /// The real `switchyard-edge` (the one built beside this bench) running
+    /// the embedded demo site twice, started together and read together:
+    /// (a) synced with an in-process server that serves the demo site as its
+    /// organization layer, after version 1 was confirmed and one change was
+    /// applied through the WebSocket; (b) with sync off, the same config from
+    /// a file. Memory is VmRSS and VmHWM of `/proc/PID/status`; the agent's
+    /// share is (a) − (b).
+    func memory(directory: String) async throws {
+        let edgeBinary = (SBProcess.executable() as NSString).deletingLastPathComponent + "/switchyard-edge"
+        guard FileManager.default.isExecutableFile(atPath: edgeBinary) else {
+            print("memory of the real switchyard-edge: skipped, \(edgeBinary) is not built "
+                + "(swift build -c release --product switchyard-edge with the same build folder)\n")
+            return
+        }
+        let folder = directory + "/memory"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let example = try await SBProcess.run(edgeBinary, ["example-config"])
+        guard example.status == 0, case .object(var layer)? = try? JSONValue(parsing: example.output) else {
+            throw SBError("switchyard-edge example-config failed (exit \(example.status)): \(example.output.prefix(500))")
+        }
+        let configFile = folder + "/demo-site.json"
+        try example.output.write(toFile: configFile, atomically: true, encoding: .utf8)
+        for key in ["edge_id", "version", "timestamp"] { layer[key] = nil }
+
+        print("memory of the real switchyard-edge (\(edgeBinary); the embedded demo site: 4 simulated devices, 2 controllers, 1000 ms period; "
+            + "plugins from \(options.plugins), profiles from \(options.profiles)), two processes started together and read together:")
+        let server = try await SBServer.start(path: folder + "/server.sqlite")
+        var edges: [SBEdgeProcess] = []
+        do {
+            try await memory(server: server, edgeBinary: edgeBinary, layer: .object(layer), configFile: configFile, folder: folder,
+                             edges: &edges)
+        } catch {
+            for edge in edges { edge.stop() }
+            await server.stop()
+            throw error
+        }
+        for edge in edges { edge.stop() }
+        await server.stop()
+        print("")
+    }
+
+    private func memory(server: SBServer, edgeBinary: String, layer: JSONValue, configFile: String, folder: String,
+                        edges: inout [SBEdgeProcess]) async throws {
+        let root = server.root
+        func expect(_ status: Int, _ answer: ServerClient.Answer, _ what: String) throws {
+            if answer.status != status { throw SBError("\(what): \(answer.errorText)") }
+        }
+        let org = "/api/v1/orgs/demo"
+        try expect(201, try await root.send("POST", "/api/v1/orgs", json: ["id": "demo", "name": "Demo"]), "create organization")
+        try expect(200, try await root.send("PUT", "\(org)/sites/s1", json: ["name": "Site 1"]), "put site")
+        try expect(200, try await root.send("PUT", "\(org)/layers/organization/demo", json: layer), "organization layer")
+        try expect(200, try await root.send("PUT", "\(org)/edges/demo_edge", json: ["site": "s1"]), "put edge")
+        let keyAnswer = try await root.send("POST", "\(org)/credentials", json: ["kind": "edge", "edge": "demo_edge"])
+        try expect(201, keyAnswer, "edge key")
+        guard let key = keyAnswer.json?["secret"]?.stringValue else { throw SBError("no edge key in \(keyAnswer.text)") }
+        let keyFile = folder + "/edge-key"
+        let trustFile = folder + "/signing-keys.json"
+        try key.write(toFile: keyFile, atomically: true, encoding: .utf8)
+        try await root.get("/api/v1/signing-keys").text.write(toFile: trustFile, atomically: true, encoding: .utf8)
+
+        let common = ["--plugins", options.plugins, "--profiles", options.profiles, "--quiet"]
+        let synced = try SBEdgeProcess(edgeBinary, name: "synced", folder: folder,
+                                       arguments: ["--server", server.baseURL, "--edge-id", "demo_edge", "--key-file", keyFile, "--trust", trustFile]
+                                           + common)
+        edges.append(synced)
+        let local = try SBEdgeProcess(edgeBinary, name: "local", folder: folder, arguments: ["--config", configFile] + common)
+        edges.append(local)
+        let started = SBTime.now()
+
+        func sync(_ status: JSONValue?) -> JSONValue { status?["sync"] ?? .null }
+        guard let first = await synced.wait(seconds: 60, until: { sync($0)["last_confirmed"] == 1 && sync($0)["websocket"] == "up" }) else {
+            throw SBError("the synced edge did not confirm version 1 with its WebSocket up within 60 s: "
+                + "\(sync(await synced.status()).canonicalText)\n\(synced.output.suffix(2000))")
+        }
+        let confirmedAt = SBTime.since(started)
+        guard await local.wait(seconds: 30, until: { $0["config_version"] == 1 }) != nil else {
+            throw SBError("the edge with sync off did not run its config within 30 s:\n\(local.output.suffix(2000))")
+        }
+
+        // One change: the peak-shaving threshold, through a PUT of the organization layer.
+        var changed = layer
+        if case .object(var document) = changed, case .object(var scheduler)? = document["scheduler"],
+           case .array(var controllers)? = scheduler["controllers"], case .object(var controller)? = controllers.first,
+           case .object(var parameters)? = controller["parameters"] {
+            parameters["threshold_watts"] = 6500
+            controller["parameters"] = .object(parameters)
+            controllers[0] = .object(controller)
+            scheduler["controllers"] = .array(controllers)
+            document["scheduler"] = .object(scheduler)
+            changed = .object(document)
+        }
+        let sent = SBTime.now()
+        try expect(200, try await root.send("PUT", "\(org)/layers/organization/demo", json: changed), "changed organization layer")
+        guard let applied = await synced.wait(seconds: 30, until: { $0["config_version"] == 2 }) else {
+            throw SBError("the synced edge did not apply version 2 within 30 s: \(sync(await synced.status()).canonicalText)")
+        }
+        let appliedAfter = SBTime.since(sent)
+        let viaDelta = (sync(applied)["traffic"]?["deltas"]?.numberValue ?? 0) >= 1
+
+        // Read both at the same moment, at least 5 s after the start and 1 s after the change.
+        try await Task.sleep(for: .seconds(1))
+        let wait = 5 - SBTime.since(started)
+        if wait > 0 { try await Task.sleep(for: .milliseconds(Int64(wait * 1000))) }
+        let age = SBTime.since(started)
+        guard let a = SBProcMemory(pid: synced.pid), let b = SBProcMemory(pid: local.pid) else {
+            throw SBError("could not read /proc/PID/status of the edges (exited?):\n\(synced.output.suffix(1000))\n\(local.output.suffix(1000))")
+        }
+        let afterStatus = await synced.status()
+
+        print("  (a) sync on:  --server (this process, 127.0.0.1) --edge-id --key-file --trust; version \(sync(first)["last_confirmed"]?.canonicalText ?? "?") "
+            + "fetched and confirmed (10 probation cycles of 1000 ms) with the WebSocket up \(SBFormat.seconds(confirmedAt)) after start; a PUT of the organization layer applied as version 2 "
+            + "\(SBFormat.seconds(appliedAfter)) after it was sent (\(viaDelta ? "as a delta" : "NOT as a delta"); status polled every 50 ms; "
+            + "includes the wait for a cycle boundary, up to one 1000 ms period)")
+        print("  (b) sync off: --config with the same document (the output of switchyard-edge example-config), no --server")
+        print("  read \(SBFormat.fixed(age, 1)) s after start       VmRSS      VmHWM    RssAnon    RssFile")
+        func row(_ label: String, _ m: SBProcMemory) -> String {
+            "    \(label)\(SBProcMemory.mb(m.rssKB))  \(SBProcMemory.mb(m.hwmKB))  \(SBProcMemory.mb(m.anonKB))  \(SBProcMemory.mb(m.fileKB))"
+        }
+        print(row("(a) sync on              ", a))
+        print(row("(b) sync off             ", b))
+        let share = SBProcMemory(rssKB: a.rssKB - b.rssKB, hwmKB: a.hwmKB - b.hwmKB, anonKB: a.anonKB - b.anonKB, fileKB: a.fileKB - b.fileKB)
+        print(row("the agent's share (a − b)", share))
+        let rssTarget = 24_000_000.0
+        let shareTarget = 5_000_000.0
+        print("    target (a) VmRSS <= 24 MB: \(SBFormat.met(Double(a.rssKB) * 1024 <= rssTarget))   "
+            + "target the agent's share <= 5 MB: \(SBFormat.met(Double(share.rssKB) * 1024 <= shareTarget))   (MB = 10^6 bytes)")
+        if sync(afterStatus)["state"]?.stringValue != "probation" && sync(afterStatus)["state"]?.stringValue != "confirmed" {
+            print("    note: the synced edge's sync state when read: \(sync(afterStatus).canonicalText)")
+        }
+    }
+}
+
+/// A `switchyard-edge run` process with its own data folder, status port and log.
+final class SBEdgeProcess: @unchecked Sendable {
+    // @unchecked: `process` is only started in init and then read (pid, isRunning)
+    // or signalled; Foundation's Process is not marked Sendable.
+    let process = Process()
+    let statusPort: Int
+    let log: String
+    private let client: ServerClient
+
+    init(_ binary: String, name: String, folder: String, arguments: [String]) throws {
+        statusPort = try SBEdgeProcess.freePort()
+        log = "\(folder)/edge-\(name).log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["run", "--data", "\(folder)/edge-\(name)", "--status-port", String(statusPort)] + arguments
+        process.standardOutput = handle
+        process.standardError = handle
+        client = ServerClient(baseURL: "http://127.0.0.1:\(statusPort)", token: nil, failFast: true)
+        try process.run()
+    }
+
+    var pid: pid_t { process.processIdentifier }
+    var output: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+
+    /// The status document, or nil while the port does not answer.
+    func status() async -> JSONValue? {
+        guard let answer = try? await client.get("/status", timeoutSeconds: 2), answer.status == 200 else { return nil }
+        return answer.json
+    }
+
+    /// Polls the status every 50 ms until `condition` holds; nil after `seconds`.
+    func wait(seconds: Double, until condition: (JSONValue) -> Bool) async -> JSONValue? {
+        let deadline = SBTime.now() + UInt64(seconds * 1e9)
+        while SBTime.now() < deadline, process.isRunning {
+            if let status = await status(), condition(status) { return status }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
+    }
+
+    /// SIGTERM, then SIGKILL if it has not stopped within 10 s.
+    func stop() {
+        guard process.isRunning else { return }
+        kill(pid, SIGTERM)
+        let deadline = SBTime.now() + 10_000_000_000
+        while process.isRunning, SBTime.now() < deadline { usleep(20_000) }
+        if process.isRunning { kill(pid, SIGKILL) }
+    }
+
+    /// A port that was free a moment ago (bound to 0 and released).
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw SBError("socket: errno \(errno)") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw SBError("bind: errno \(errno)") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// Resident memory of a process, from `/proc/PID/status` (kB as the kernel counts them: KiB).
+struct SBProcMemory {
+    var rssKB: Int
+    var hwmKB: Int
+    var anonKB: Int
+    var fileKB: Int
+
+    init(rssKB: Int, hwmKB: Int, anonKB: Int, fileKB: Int) {
+        self.rssKB = rssKB
+        self.hwmKB = hwmKB
+        self.anonKB = anonKB
+        self.fileKB = fileKB
+    }
+
+    init?(pid: pid_t) {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        var values: [String: Int] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            let fields = parts[1].split(whereSeparator: { $0 == " " || $0 == "\t" })
+            if fields.count == 2, fields[1] == "kB", let value = Int(fields[0]) { values[String(parts[0])] = value }
+        }
+        guard let rss = values["VmRSS"], let hwm = values["VmHWM"] else { return nil }
+        self.init(rssKB: rss, hwmKB: hwm, anonKB: values["RssAnon"] ?? 0, fileKB: values["RssFile"] ?? 0)
+    }
+
+    /// MB of 10^6 bytes, right-aligned.
+    static func mb(_ kB: Int) -> String {
+        let text = SBFormat.fixed(Double(kB) * 1024 / 1e6, 1) + " MB"
+        return String(repeating: " ", count: max(0, 9 - text.count)) + text
+    }
+}
