@@ -17,7 +17,7 @@ extension SyncAgent {
         } catch {
             logger.warning("the heartbeat outbox could not be written: \(error)")
         }
-        heartbeatWanted.store(true, ordering: .releasing)
+        heartbeatWanted.signal()
     }
 
     /// Sends the outbox's newest heartbeat promptly, but at most one every
@@ -77,9 +77,7 @@ extension SyncAgent {
                 let spaced = lastStateSent + .seconds(settings.stateReportMinS)
                 wakeAt = min(wakeAt, max(spaced, retryAt ?? spaced))
             }
-            while ContinuousClock.now < wakeAt, !heartbeatWanted.exchange(false, ordering: .acquiringAndReleasing), !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(50))
-            }
+            await heartbeatWanted.wait(until: wakeAt)
         }
     }
 

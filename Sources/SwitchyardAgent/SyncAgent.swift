@@ -54,8 +54,8 @@ public final class SyncAgent: Sendable {
     let logger: Logger
     let state = Mutex(State())
     let workerWake: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
-    /// Set by `report()` and by changes of reachability: the heartbeat sender looks.
-    let heartbeatWanted = Atomic<Bool>(false)
+    /// Signalled by `report()` and by changes of reachability: the heartbeat sender looks.
+    let heartbeatWanted = Wakeup()
     private let running = Atomic<Bool>(false)
 
     /// True while `run()` runs (until its tasks have finished after a cancel).
@@ -84,6 +84,8 @@ public final class SyncAgent: Sendable {
         var lastConfirmed: Int?
         /// The newest version the cache holds: the delta base, the ETag sent.
         var newest: (version: Int, sha256: String)?
+        /// The newest version's document, parsed: the base of the next delta.
+        var newestDocument: (version: Int, document: JSONValue)?
         var probation: Int?
         var pending: Offer?
         var pendingVersion = -1
@@ -98,6 +100,8 @@ public final class SyncAgent: Sendable {
         /// What heartbeats say: the state of the last version handled.
         var reportState = "starting"
         var lastContactAt: Int64?
+        /// When the last full fetch was sent.
+        var lastFetchAt: ContinuousClock.Instant?
         var alarms: Set<String> = []
         var bytes = Traffic()
     }
@@ -256,7 +260,10 @@ public final class SyncAgent: Sendable {
     // MARK: Fetching
 
     func fetchFull() async {
-        let etag = state.withLock { $0.newest.map { "\"\($0.sha256)\"" } }
+        let etag = state.withLock { s in
+            s.lastFetchAt = .now
+            return s.newest.map { "\"\($0.sha256)\"" }
+        }
         do {
             let answer = try await client.get("/api/v1/edges/\(options.edgeId)/config", headers: etag.map { [("If-None-Match", $0)] } ?? [],
                                               timeoutSeconds: options.requestTimeoutSeconds)
@@ -327,7 +334,7 @@ public final class SyncAgent: Sendable {
         }
         if changed {
             if ok { logger.info("server \(options.serverURL) reachable") } else { logger.warning("\(error ?? "server unreachable")") }
-            heartbeatWanted.store(true, ordering: .releasing)
+            heartbeatWanted.signal()
         }
     }
 
@@ -335,7 +342,7 @@ public final class SyncAgent: Sendable {
 
     func process(_ offer: Offer) async {
         guard let candidate = verify(offer) else { return }
-        let (lastConfirmed, boot) = state.withLock { ($0.lastConfirmed, $0.boot) }
+        let boot = state.withLock { $0.boot }
         do {
             if let known = try cache.version(candidate.version), known.state.isFinal || known.state == .probation {
                 // Already handled (the server still serves a version this edge refused).
@@ -348,8 +355,10 @@ public final class SyncAgent: Sendable {
             setLastError("the cache could not store version \(candidate.version): \(error)")
             return
         }
-        state.withLock { $0.newest = (candidate.version, candidate.sha256) }
-        _ = lastConfirmed
+        state.withLock { s in
+            s.newest = (candidate.version, candidate.sha256)
+            s.newestDocument = (candidate.version, candidate.document)
+        }
 
         // Validate: the document, then against the local plugins and profiles.
         let config: EdgeConfig
@@ -410,6 +419,8 @@ public final class SyncAgent: Sendable {
         let now = options.now()
         do {
             var document: JSONValue
+            // The canonical text is encoded once: hashed, checked, stored.
+            let canonical: String
             let signed: SignedEnvelope
             let envelope: ConfigEnvelope
             switch offer {
@@ -417,7 +428,9 @@ public final class SyncAgent: Sendable {
                 document = try JSONValue(parsing: text)
                 guard let header else { throw AgentError("the server sent a config without its Switchyard-Envelope") }
                 signed = try SignedEnvelope(header: header)
-                envelope = try options.verifier.verify(signed, content: document, edgeId: options.edgeId, currentVersion: nil, now: now)
+                canonical = document.canonicalText
+                envelope = try options.verifier.verify(signed, contentDigest: ConfigDigest(canonicalText: canonical), edgeId: options.edgeId,
+                                                       currentVersion: nil, now: now)
             case .delta(let message, let version):
                 guard version > (newest?.version ?? -1) else { return nil }
                 guard let base = message["base_version"]?.numberValue.map(Int.init), let patchValue = message["patch"],
@@ -425,33 +438,40 @@ public final class SyncAgent: Sendable {
                     requestFetch()
                     return nil
                 }
-                guard let cached = try cache.version(base) else {
+                // The newest version is kept parsed: it is nearly always the base.
+                let baseDocument: JSONValue
+                if let kept = state.withLock({ $0.newestDocument }), kept.version == base {
+                    baseDocument = kept.document
+                } else if let cached = try cache.version(base) {
+                    baseDocument = try cached.document
+                } else {
                     // Not a base this edge holds: the full config it is.
                     requestFetch()
                     return nil
                 }
                 do {
-                    document = try JSONPatch(decoding: patchValue).apply(to: try cached.document)
+                    document = try JSONPatch(decoding: patchValue).apply(to: baseDocument)
                 } catch {
                     logger.warning("the delta to version \(version) does not apply to version \(base) (\(error)); fetching the full config")
                     requestFetch()
                     return nil
                 }
-                guard ConfigDigest(of: document).hex == sha else {
+                canonical = document.canonicalText
+                let digest = ConfigDigest(canonicalText: canonical)
+                guard digest.hex == sha else {
                     logger.warning("the delta to version \(version) gave a document whose SHA-256 is not the announced one; fetching the full config")
                     requestFetch()
                     return nil
                 }
                 signed = try SignedEnvelope(decoding: envelopeValue)
-                envelope = try options.verifier.verify(signed, content: document, edgeId: options.edgeId, currentVersion: base, now: now)
+                envelope = try options.verifier.verify(signed, contentDigest: digest, edgeId: options.edgeId, currentVersion: base, now: now)
             }
             if let lastConfirmed, envelope.version <= lastConfirmed {
                 throw AgentError("version \(envelope.version) is not newer than the last confirmed version \(lastConfirmed); a replayed or stale config is refused")
             }
             if let newest, envelope.version < newest.version { return nil }
-            if state.withLock({ $0.alarms.remove("sync.envelope_expired") }) != nil { heartbeatWanted.store(true, ordering: .releasing) }
-            let text = document.canonicalText
-            return Candidate(version: envelope.version, document: document, text: text, sha256: envelope.contentSHA256.hex, envelope: signed)
+            if state.withLock({ $0.alarms.remove("sync.envelope_expired") }) != nil { heartbeatWanted.signal() }
+            return Candidate(version: envelope.version, document: document, text: canonical, sha256: envelope.contentSHA256.hex, envelope: signed)
         } catch let error as EnvelopeError where error.code == .expired {
             // The running config keeps running; this needs a person (a clock, a replay).
             _ = state.withLock { $0.alarms.insert("sync.envelope_expired") }
@@ -573,7 +593,11 @@ public final class SyncAgent: Sendable {
             }
             try? await Task.sleep(for: .milliseconds(Int64(wait * 1000)))
             if Task.isCancelled { return }
-            requestFetch()
+            // A fetch made meanwhile (after a WebSocket reconnection, say) counts as this poll.
+            let recent = state.withLock { s in
+                s.reachable == true && s.running != nil && s.lastFetchAt.map { ContinuousClock.now - $0 < .milliseconds(Int64(interval * 500)) } == true
+            }
+            if !recent { requestFetch() }
         }
     }
 

@@ -27,6 +27,14 @@ public struct EnvelopeVerifier: Sendable {
     public func verify(
         _ signed: SignedEnvelope, content: JSONValue, edgeId: String, currentVersion: Int?, now: Int64
     ) throws(EnvelopeError) -> ConfigEnvelope {
+        try verify(signed, contentDigest: ConfigDigest(of: content), edgeId: edgeId, currentVersion: currentVersion, now: now)
+    }
+
+    /// The same checks, with the content's digest already computed (from
+    /// its canonical bytes, which a caller that stores them has anyway).
+    public func verify(
+        _ signed: SignedEnvelope, contentDigest digest: ConfigDigest, edgeId: String, currentVersion: Int?, now: Int64
+    ) throws(EnvelopeError) -> ConfigEnvelope {
         let envelope = signed.envelope
         guard let key = keys[envelope.keyId] else {
             let known = keys.keys.sorted().joined(separator: ", ")
@@ -70,7 +78,6 @@ public struct EnvelopeVerifier: Sendable {
                 message: "the delta applies to version \(base) but this edge runs \(currentVersion.map(String.init) ?? "no version"); fetch the full config"
             )
         }
-        let digest = ConfigDigest(of: content)
         guard digest == envelope.contentSHA256 else {
             throw EnvelopeError(
                 code: .contentMismatch,
