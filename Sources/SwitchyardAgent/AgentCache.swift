@@ -147,6 +147,14 @@ public final class AgentCache: Sendable {
         try queue.read { db in try Self.fetch(db, "WHERE version = ? AND state != 'local'", [version]) }
     }
 
+    /// A version's state alone (without reading its document).
+    public func state(of version: Int) throws -> VersionState? {
+        try queue.read { db in
+            try String.fetchOne(db.cachedStatement(sql: "SELECT state FROM versions WHERE version = ? AND state != 'local'"), arguments: [version])
+                .map { VersionState(rawValue: $0) ?? .failed }
+        }
+    }
+
     public func all() throws -> [CachedVersion] {
         try queue.read { db in try Row.fetchAll(db, sql: "SELECT * FROM versions ORDER BY version").map(Self.cached) }
     }
@@ -156,20 +164,20 @@ public final class AgentCache: Sendable {
         try queue.write { db in
             let now = Date().timeIntervalSince1970
             if state == .local { try db.execute(sql: "DELETE FROM versions WHERE state = 'local'") }
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO versions (version, state, document, sha256, envelope, error, boot, received_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?)
                 ON CONFLICT (version) DO UPDATE SET state = excluded.state, document = excluded.document, sha256 = excluded.sha256,
                     envelope = excluded.envelope, error = NULL, boot = excluded.boot, updated_at = excluded.updated_at
-                """, arguments: [state == .local ? -1 : version, state.rawValue, documentText, sha256, envelope, boot, now, now])
+                """).execute(arguments: [state == .local ? -1 : version, state.rawValue, documentText, sha256, envelope, boot, now, now])
         }
     }
 
     /// Moves a version to `state`; a confirmed version also prunes old ones.
     public func setState(_ version: Int, _ state: VersionState, error: String? = nil, boot: Int) throws {
         try queue.write { db in
-            try db.execute(sql: "UPDATE versions SET state = ?, error = ?, boot = ?, updated_at = ? WHERE version = ?",
-                           arguments: [state.rawValue, error, boot, Date().timeIntervalSince1970, version])
+            try db.cachedStatement(sql: "UPDATE versions SET state = ?, error = ?, boot = ?, updated_at = ? WHERE version = ?")
+                .execute(arguments: [state.rawValue, error, boot, Date().timeIntervalSince1970, version])
             if state == .confirmed { try Self.prune(db) }
         }
     }
@@ -191,9 +199,9 @@ public final class AgentCache: Sendable {
 
     public func enqueueHeartbeat(_ body: String) throws {
         try queue.write { db in
-            try db.execute(sql: "INSERT INTO outbox (body, created_at) VALUES (?, ?)", arguments: [body, Date().timeIntervalSince1970])
+            try db.cachedStatement(sql: "INSERT INTO outbox (body, created_at) VALUES (?, ?)").execute(arguments: [body, Date().timeIntervalSince1970])
             // Only the newest matters to the server; keep a short history.
-            try db.execute(sql: "DELETE FROM outbox WHERE id NOT IN (SELECT id FROM outbox ORDER BY id DESC LIMIT 50)")
+            try db.cachedStatement(sql: "DELETE FROM outbox WHERE id <= ?").execute(arguments: [db.lastInsertedRowID - 50])
         }
     }
 

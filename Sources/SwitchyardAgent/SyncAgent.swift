@@ -344,7 +344,7 @@ public final class SyncAgent: Sendable {
         guard let candidate = verify(offer) else { return }
         let boot = state.withLock { $0.boot }
         do {
-            if let known = try cache.version(candidate.version), known.state.isFinal || known.state == .probation {
+            if let known = try cache.state(of: candidate.version), known.isFinal || known == .probation {
                 // Already handled (the server still serves a version this edge refused).
                 state.withLock { s in if candidate.version > (s.newest?.version ?? -1) { s.newest = (candidate.version, candidate.sha256) } }
                 return
