@@ -99,4 +99,38 @@ final class RecordingApplier: ConfigApplier {
         #expect(edge.status()["last_error"]?.stringValue?.contains("not newer than the last confirmed version 2") == true)
         try await fixture.stop()
     }
+
+    @Test func stateHeartbeatsAreSpacedAndUnchangedErrorsAreNotResent() async throws {
+        let fixture = try await ServerFixture.start(.sqlite)
+        let org = try await DemoOrg.create(on: fixture, withCatalog: false)
+        // Two state changes at once (probation, then confirmed); at most one heartbeat every 2 s.
+        var layer = DemoOrg.orgLayer
+        layer = .object((layer.objectValue ?? [:]).merging(["sync": ["state_report_min_s": 2, "metrics_interval_s": 3600]]) { _, new in new })
+        _ = try await fixture.client(org.admin).send("PUT", "/api/v1/orgs/acme/layers/organization/acme", json: layer)
+        let (edge, _) = try agent(fixture, key: try #require(org.edgeKeys["e1"]))
+        let run = Task { await edge.run() }
+        defer { run.cancel() }
+        var seen: [(state: String, at: ContinuousClock.Instant)] = []
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline, seen.last?.state != "confirmed" {
+            let heartbeat = try await fixture.client(org.admin).get("/api/v1/orgs/acme/edges/e1").json?["heartbeat"]
+            if let state = heartbeat?["state"]?.stringValue, state != seen.last?.state { seen.append((state, .now)) }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let states = seen.map(\.state)
+        #expect(states.last == "confirmed", "\(states)")
+        #expect(states.count >= 2, "the boot's heartbeat, then the outcome: \(states)")
+        for (a, b) in zip(seen, seen.dropFirst()) {
+            #expect(b.at - a.at >= .milliseconds(1800), "\(b.state) came \(b.at - a.at) after \(a.state)")
+        }
+
+        // The server keeps errors a heartbeat leaves out.
+        let e1 = fixture.client(org.edgeKeys["e1"])
+        _ = try await e1.send("POST", "/api/v1/edges/e1/heartbeat", json: ["version": 1, "state": "rejected", "errors": [["message": "x"]]])
+        _ = try await e1.send("POST", "/api/v1/edges/e1/heartbeat", json: ["version": 1, "state": "rejected"])
+        let kept = try await fixture.client(org.admin).get("/api/v1/orgs/acme/edges/e1").json?["heartbeat"]?["errors"]
+        #expect(kept == [["message": "x"]])
+        run.cancel()
+        try await fixture.stop()
+    }
 }
