@@ -33,6 +33,7 @@ extension SyncAgent {
         var sentErrors: String?
 
         while !Task.isCancelled {
+            heartbeatTurns.add(1, ordering: .relaxed)
             let settings = state.withLock { $0.running?.config.sync } ?? SyncSettings()
             let now = ContinuousClock.now
             let pending = (try? cache.newestHeartbeat()) ?? nil
@@ -71,12 +72,11 @@ extension SyncAgent {
                 }
                 continue
             }
-            // Sleep until the next thing is due, or a new report.
+            // Sleep until the next thing is due, or a new report; nothing is
+            // sent before a retry is due, whatever else is waiting.
             var wakeAt = nextMetrics
-            if pending != nil {
-                let spaced = lastStateSent + .seconds(settings.stateReportMinS)
-                wakeAt = min(wakeAt, max(spaced, retryAt ?? spaced))
-            }
+            if pending != nil { wakeAt = min(wakeAt, lastStateSent + .seconds(settings.stateReportMinS)) }
+            if let retryAt { wakeAt = max(wakeAt, retryAt) }
             await heartbeatWanted.wait(until: wakeAt)
         }
     }

@@ -57,6 +57,8 @@ public final class SyncAgent: Sendable {
     /// Signalled by `report()` and by changes of reachability: the heartbeat sender looks.
     let heartbeatWanted = Wakeup()
     private let running = Atomic<Bool>(false)
+    /// Turns of the heartbeat sender's loop (a test checks it sleeps while the server is away).
+    let heartbeatTurns = Atomic<Int>(0)
 
     /// True while `run()` runs (until its tasks have finished after a cancel).
     public var isRunning: Bool { running.load(ordering: .acquiring) }

@@ -133,4 +133,21 @@ final class RecordingApplier: ConfigApplier {
         run.cancel()
         try await fixture.stop()
     }
+
+    @Test func withTheServerAwayTheHeartbeatSenderSleepsBetweenRetries() async throws {
+        // Nothing listens on this port; metrics fall due after 5 s while every send fails.
+        var options = AgentOptions(serverURL: "http://127.0.0.1:\(PymodbusServer.freePort())", edgeId: "e1", key: "sye_x",
+                                   verifier: EnvelopeVerifier(keys: [:]))
+        options.requestTimeoutSeconds = 1
+        options.backoffCapSeconds = 4
+        let agent = SyncAgent(cache: try AgentCache(path: TestPaths.temporaryDirectory() + "/sync.sqlite"), applier: RecordingApplier(),
+                              options: options, logger: Logger(label: "test"))
+        _ = try agent.boot(seed: nil)
+        let run = Task { await agent.run() }
+        try await Task.sleep(for: .seconds(8))
+        run.cancel()
+        let turns = agent.heartbeatTurns.load(ordering: .relaxed)
+        #expect(turns < 40, "\(turns) turns of the heartbeat loop in 8 s: it must wait for its retries, not spin")
+        #expect(agent.status()["reachable"] == false)
+    }
 }
