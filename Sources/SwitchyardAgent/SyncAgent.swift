@@ -407,7 +407,6 @@ public final class SyncAgent: Sendable {
             // server offers the version again and it gets a full probation.
             transition(candidate.version, .staged)
         case .healthy, .pending:
-            state.withLock { $0.lastConfirmed = candidate.version }
             finish(candidate.version, .confirmed, nil)
         case .failed(let reason):
             await rollBack(candidate.version, reason: reason)
@@ -546,7 +545,9 @@ public final class SyncAgent: Sendable {
             state.withLock { s in
                 s.reportState = final.rawValue
                 // Heartbeat errors say what is wrong now: a confirmed version clears them.
+                // The status shows the last confirmed version and its state together.
                 if final == .confirmed {
+                    s.lastConfirmed = version
                     s.errors.removeAll()
                     s.lastError = nil
                 }
