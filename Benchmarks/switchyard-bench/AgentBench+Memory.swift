@@ -51,16 +51,13 @@ extension AgentBench {
     private func memory(server: SBServer, edgeBinary: String, layer: JSONValue, configFile: String, folder: String,
                         edges: inout [SBEdgeProcess]) async throws {
         let root = server.root
-        func expect(_ status: Int, _ answer: ServerClient.Answer, _ what: String) throws {
-            if answer.status != status { throw SBError("\(what): \(answer.errorText)") }
-        }
         let org = "/api/v1/orgs/demo"
-        try expect(201, try await root.send("POST", "/api/v1/orgs", json: ["id": "demo", "name": "Demo"]), "create organization")
-        try expect(200, try await root.send("PUT", "\(org)/sites/s1", json: ["name": "Site 1"]), "put site")
-        try expect(200, try await root.send("PUT", "\(org)/layers/organization/demo", json: layer), "organization layer")
-        try expect(200, try await root.send("PUT", "\(org)/edges/demo_edge", json: ["site": "s1"]), "put edge")
+        try expectStatus(201, try await root.send("POST", "/api/v1/orgs", json: ["id": "demo", "name": "Demo"]), "create organization")
+        try expectStatus(200, try await root.send("PUT", "\(org)/sites/s1", json: ["name": "Site 1"]), "put site")
+        try expectStatus(200, try await root.send("PUT", "\(org)/layers/organization/demo", json: layer), "organization layer")
+        try expectStatus(200, try await root.send("PUT", "\(org)/edges/demo_edge", json: ["site": "s1"]), "put edge")
         let keyAnswer = try await root.send("POST", "\(org)/credentials", json: ["kind": "edge", "edge": "demo_edge"])
-        try expect(201, keyAnswer, "edge key")
+        try expectStatus(201, keyAnswer, "edge key")
         guard let key = keyAnswer.json?["secret"]?.stringValue else { throw SBError("no edge key in \(keyAnswer.text)") }
         let keyFile = folder + "/edge-key"
         let trustFile = folder + "/signing-keys.json"
@@ -99,7 +96,7 @@ extension AgentBench {
             changed = .object(document)
         }
         let sent = SBTime.now()
-        try expect(200, try await root.send("PUT", "\(org)/layers/organization/demo", json: changed), "changed organization layer")
+        try expectStatus(200, try await root.send("PUT", "\(org)/layers/organization/demo", json: changed), "changed organization layer")
         guard let applied = await synced.wait(seconds: 30, until: { $0["config_version"] == 2 }) else {
             throw SBError("the synced edge did not apply version 2 within 30 s: \(sync(await synced.status()).canonicalText)")
         }

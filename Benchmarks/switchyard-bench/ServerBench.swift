@@ -333,6 +333,11 @@ struct SBOrganization {
 
 // MARK: Small helpers
 
+/// Setup through the API: an answer other than `status` stops the bench, naming what was asked.
+func expectStatus(_ status: Int, _ answer: ServerClient.Answer, _ what: String) throws {
+    if answer.status != status { throw SBError("\(what): \(answer.errorText)") }
+}
+
 struct SBError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }

@@ -113,34 +113,31 @@ extension ServerBench {
     /// layers (about 50 KB merged), and the delta the edge then fetches.
     func deltaSize(_ server: SBServer) async throws {
         let root = server.root
-        func expect(_ status: Int, _ answer: ServerClient.Answer, _ what: String) throws {
-            if answer.status != status { throw SBError("\(what): \(answer.errorText)") }
-        }
         let org = "/api/v1/orgs/delta"
-        try expect(201, try await root.send("POST", "/api/v1/orgs", json: ["id": "delta", "name": "Delta"]), "create organization")
-        try expect(200, try await root.send("PUT", "\(org)/sites/site-a", json: ["name": "Site A"]), "put site")
-        try expect(200, try await root.send("PUT", "\(org)/groups/grp-eu", json: ["kind": "region", "priority": 10]), "put group")
-        try expect(200, try await root.send("PUT", "\(org)/layers/organization/delta", json: SBWorkload.organization()), "organization layer")
-        try expect(200, try await root.send("PUT", "\(org)/layers/group/grp-eu", json: SBWorkload.group()), "group layer")
-        try expect(200, try await root.send("PUT", "\(org)/layers/site/site-a", json: SBWorkload.site(0, devices: options.siteDevices)),
+        try expectStatus(201, try await root.send("POST", "/api/v1/orgs", json: ["id": "delta", "name": "Delta"]), "create organization")
+        try expectStatus(200, try await root.send("PUT", "\(org)/sites/site-a", json: ["name": "Site A"]), "put site")
+        try expectStatus(200, try await root.send("PUT", "\(org)/groups/grp-eu", json: ["kind": "region", "priority": 10]), "put group")
+        try expectStatus(200, try await root.send("PUT", "\(org)/layers/organization/delta", json: SBWorkload.organization()), "organization layer")
+        try expectStatus(200, try await root.send("PUT", "\(org)/layers/group/grp-eu", json: SBWorkload.group()), "group layer")
+        try expectStatus(200, try await root.send("PUT", "\(org)/layers/site/site-a", json: SBWorkload.site(0, devices: options.siteDevices)),
                    "site layer")
-        try expect(200, try await root.send("PUT", "\(org)/edges/edge-a1", json: ["site": "site-a", "groups": ["grp-eu"]]), "put edge")
-        try expect(200, try await root.send("PUT", "\(org)/layers/edge/edge-a1", json: SBWorkload.edge(1)), "edge layer")
+        try expectStatus(200, try await root.send("PUT", "\(org)/edges/edge-a1", json: ["site": "site-a", "groups": ["grp-eu"]]), "put edge")
+        try expectStatus(200, try await root.send("PUT", "\(org)/layers/edge/edge-a1", json: SBWorkload.edge(1)), "edge layer")
         let keyAnswer = try await root.send("POST", "\(org)/credentials", json: ["kind": "edge", "edge": "edge-a1"])
-        try expect(201, keyAnswer, "edge key")
+        try expectStatus(201, keyAnswer, "edge key")
         guard let key = keyAnswer.json?["secret"]?.stringValue else { throw SBError("no edge key in \(keyAnswer.text)") }
         let edge = server.client(key)
 
         let full = try await edge.get("/api/v1/edges/edge-a1/config")
-        try expect(200, full, "GET config")
+        try expectStatus(200, full, "GET config")
         guard let before = full.json, let version = full.header("Switchyard-Config-Version").flatMap({ Int($0) }) else {
             throw SBError("the config answer has no version")
         }
         let newValue = 51_234
-        try expect(200, try await root.send("PATCH", "\(org)/layers/organization/delta", json: SBWorkload.change(value: newValue)),
+        try expectStatus(200, try await root.send("PATCH", "\(org)/layers/organization/delta", json: SBWorkload.change(value: newValue)),
                    "PATCH organization layer")
         let deltaAnswer = try await edge.get("/api/v1/edges/edge-a1/config/delta?since=\(version)")
-        try expect(200, deltaAnswer, "GET delta")
+        try expectStatus(200, deltaAnswer, "GET delta")
         guard let delta = deltaAnswer.json, let patchValue = delta["patch"], let fullSize = delta["full_size"]?.numberValue else {
             throw SBError("the delta answer lacks patch or full_size: \(deltaAnswer.text.prefix(300))")
         }

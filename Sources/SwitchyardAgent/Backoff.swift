@@ -16,9 +16,12 @@ public struct Backoff: Sendable {
 
     /// The next wait, and one attempt more.
     public mutating func next<G: RandomNumberGenerator>(using generator: inout G) -> Double {
-        defer { attempt += 1 }
+        defer { advance() }
         return Double.random(in: 0...ceiling, using: &generator)
     }
+
+    /// One attempt more, without drawing a wait (a caller that wants the ceiling itself).
+    public mutating func advance() { attempt += 1 }
 
     public mutating func next() -> Double {
         var g = SystemRandomNumberGenerator()

@@ -58,10 +58,11 @@ public struct Probation: Sendable {
     public let version: Int
     public let cycles: Int
     public let baseline: HealthSample
-    /// Devices the new version added or changed.
-    public let changedDevices: Set<String>
+    /// Devices the new version added or changed; worked out only when a
+    /// device falls into fault during the probation.
+    public let changedDevices: @Sendable () -> Set<String>
 
-    public init(version: Int, cycles: Int, baseline: HealthSample, changedDevices: Set<String>) {
+    public init(version: Int, cycles: Int, baseline: HealthSample, changedDevices: @autoclosure @escaping @Sendable () -> Set<String>) {
         self.version = version
         self.cycles = cycles
         self.baseline = baseline
@@ -81,9 +82,12 @@ public struct Probation: Sendable {
                 return .failed("controller \(id) failed \(controller.totalFailures - before) cycle(s) during probation: \(controller.lastError ?? "no reason given")")
             }
         }
-        for (id, reason) in now.faultedDevices.sorted(by: { $0.key < $1.key })
-        where changedDevices.contains(id) && baseline.faultedDevices[id] == nil {
-            return .failed("device \(id), added or changed by this version, is in fault: \(reason)")
+        let newFaults = now.faultedDevices.filter { baseline.faultedDevices[$0.key] == nil }
+        if !newFaults.isEmpty {
+            let changed = changedDevices()
+            for (id, reason) in newFaults.sorted(by: { $0.key < $1.key }) where changed.contains(id) {
+                return .failed("device \(id), added or changed by this version, is in fault: \(reason)")
+            }
         }
         // The baseline is taken before the swap: the cycle that swapped ran the old config.
         let done = now.cycles > baseline.cycles ? Int(now.cycles - baseline.cycles) - 1 : 0

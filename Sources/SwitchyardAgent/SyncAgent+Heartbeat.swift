@@ -41,13 +41,14 @@ extension SyncAgent {
             let stateDue = pending != nil && now >= lastStateSent + .seconds(settings.stateReportMinS) && (retryAt.map { now >= $0 } ?? true)
             if stateDue || (metricsDue && (retryAt.map { now >= $0 } ?? true)) {
                 var body = (pending.flatMap { try? JSONValue(parsing: $0.body) }) ?? currentBasics()
+                // What the server will hold as this edge's errors once it takes this heartbeat.
+                let errorsText = body["errors"]?.canonicalText
+                let sentErrorsCandidate = errorsText ?? sentErrors
                 if case .object(var members) = body {
-                    let errorsText = members["errors"]?.canonicalText
                     if errorsText == sentErrors { members["errors"] = nil }
                     if metricsDue { members["metrics"] = metrics() }
                     body = .object(members)
                 }
-                let sentErrorsCandidate = (pending.flatMap { try? JSONValue(parsing: $0.body) })?["errors"]?.canonicalText ?? sentErrors
                 do {
                     let answer = try await client.send("POST", "/api/v1/edges/\(options.edgeId)/heartbeat", json: body,
                                                        timeoutSeconds: options.requestTimeoutSeconds)

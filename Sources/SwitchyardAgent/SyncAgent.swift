@@ -84,10 +84,9 @@ public final class SyncAgent: Sendable {
         var boot = 0
         var running: (version: Int, config: EdgeConfig)?
         var lastConfirmed: Int?
-        /// The newest version the cache holds: the delta base, the ETag sent.
-        var newest: (version: Int, sha256: String)?
-        /// The newest version's document, parsed: the base of the next delta.
-        var newestDocument: (version: Int, document: JSONValue)?
+        /// The newest version the cache holds: the delta base, the ETag sent;
+        /// its document kept parsed once this process has had it in hand.
+        var newest: (version: Int, sha256: String, document: JSONValue?)?
         var probation: Int?
         var pending: Offer?
         var pendingVersion = -1
@@ -144,7 +143,7 @@ public final class SyncAgent: Sendable {
     public func boot(seed: (() throws -> EdgeConfig)?) throws -> BootOutcome {
         let record = try cache.beginBoot()
         state.withLock { $0.boot = record.boot }
-        if let newest = try cache.newest() { state.withLock { $0.newest = (newest.version, newest.sha256) } }
+        if let newest = try cache.newest() { state.withLock { $0.newest = (newest.version, newest.sha256, nil) } }
         let confirmed = try cache.confirmed()
         // What went wrong since the last confirmed version is still wrong:
         // heartbeats keep saying so after a restart.
@@ -348,7 +347,7 @@ public final class SyncAgent: Sendable {
         do {
             if let known = try cache.state(of: candidate.version), known.isFinal || known == .probation {
                 // Already handled (the server still serves a version this edge refused).
-                state.withLock { s in if candidate.version > (s.newest?.version ?? -1) { s.newest = (candidate.version, candidate.sha256) } }
+                state.withLock { s in if candidate.version > (s.newest?.version ?? -1) { s.newest = (candidate.version, candidate.sha256, candidate.document) } }
                 return
             }
             try cache.store(version: candidate.version, documentText: candidate.text, sha256: candidate.sha256,
@@ -358,8 +357,7 @@ public final class SyncAgent: Sendable {
             return
         }
         state.withLock { s in
-            s.newest = (candidate.version, candidate.sha256)
-            s.newestDocument = (candidate.version, candidate.document)
+            s.newest = (candidate.version, candidate.sha256, candidate.document)
         }
 
         // Validate: the document, then against the local plugins and profiles.
@@ -441,8 +439,8 @@ public final class SyncAgent: Sendable {
                 }
                 // The newest version is kept parsed: it is nearly always the base.
                 let baseDocument: JSONValue
-                if let kept = state.withLock({ $0.newestDocument }), kept.version == base {
-                    baseDocument = kept.document
+                if let kept = newest, kept.version == base, let document = kept.document {
+                    baseDocument = document
                 } else if let cached = try cache.version(base) {
                     baseDocument = try cached.document
                 } else {

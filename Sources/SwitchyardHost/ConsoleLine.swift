@@ -6,22 +6,20 @@ import SwitchyardModel
 /// The one-line picture of a site that `switchyard-edge run` prints every
 /// second: grid, PV, battery power, SoC, cycle time, active alarms.
 public struct ConsoleLine {
-    let grid: String?
-    let battery: String?
-    let pv: String?
+    public init() {}
 
-    /// Picks the first meter, battery and PV of the running config.
-    public init(host: EdgeHost) {
+    /// The first meter, battery and PV of the channels the host knows,
+    /// looked up at each line: the running config may have changed since
+    /// the last one (a synced edge gets its devices only when its first
+    /// config arrives).
+    public func render(_ host: EdgeHost) -> String {
         let channels = host.channels
         func first(_ standard: String) -> String? {
             channels.first { $0.standard == standard }.map { "\($0.deviceId)/\(standard)" }
         }
-        grid = first("meter.ActivePower")
-        battery = first("ess.ActivePower").map { String($0.prefix { $0 != "/" }) }
-        pv = first("pv.ActivePower")
-    }
-
-    public func render(_ host: EdgeHost) -> String {
+        let grid = first("meter.ActivePower")
+        let battery = first("ess.ActivePower").map { String($0.prefix { $0 != "/" }) }
+        let pv = first("pv.ActivePower")
         func watts(_ address: String?) -> String {
             guard let address, let r = host.reading(address) else { return "      -  " }
             guard let v = r.value, r.quality == .good else { return "  (\(r.quality))" }

@@ -185,8 +185,7 @@ struct Run: AsyncParsableCommand {
             if watcher?.takeChange() == true { service.reload(reason: "file change") }
             host.log.flush()
             if now >= nextLine {
-                // Built again each time: a synced edge gets its devices only when its config arrives.
-                if !quiet, host.isRunning { print(ConsoleLine(host: host).render(host)) }
+                if !quiet, host.isRunning { print(ConsoleLine().render(host)) }
                 fflush(nil)
                 nextLine += 1_000_000_000
             }

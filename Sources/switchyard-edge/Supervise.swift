@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Synchronization
+import SwitchyardAgent
 
 /// `switchyard-edge run --supervise`: the edge's own restart loop, for systems
 /// without systemd. The edge runs as a child of this process, so a crash (a
@@ -168,26 +169,19 @@ enum ChildExit: Equatable, CustomStringConvertible {
     ]
 }
 
-/// When to start a crashed edge again: 1 s, 2 s, 4 s … at most 30 s, so a
-/// crash loop neither spins the CPU nor floods the log; back to 1 s after a
-/// child that ran for a minute, so a rare crash of a healthy edge costs one
-/// second. A plain value, testable without clocks or processes.
-struct RestartBackoff: Sendable, Equatable {
-    static let first = Duration.seconds(1)
-    static let cap = Duration.seconds(30)
+/// When to start a crashed edge again: the agent's `Backoff` ceilings
+/// without jitter (one process, nobody to spread from): 1 s, 2 s, 4 s … at
+/// most 30 s, so a crash loop neither spins the CPU nor floods the log; back
+/// to 1 s after a child that ran for a minute, so a rare crash of a healthy
+/// edge costs one second.
+struct RestartBackoff: Sendable {
     static let stableRun = Duration.seconds(60)
-
-    /// Crashes since the last child that ran for `stableRun`, this one included.
-    private(set) var consecutiveCrashes = 0
+    private var backoff = Backoff(baseSeconds: 1, capSeconds: 30)
 
     /// The wait before the next start, given how long the crashed child ran.
     mutating func delay(afterRunOf runTime: Duration) -> Duration {
-        consecutiveCrashes = runTime >= Self.stableRun ? 1 : consecutiveCrashes + 1
-        return Self.delay(forCrash: consecutiveCrashes)
-    }
-
-    /// 1 → 1 s, 2 → 2 s, 3 → 4 s, … 6 and later → 30 s.
-    static func delay(forCrash n: Int) -> Duration {
-        min(first * (1 << min(max(n - 1, 0), 5)), cap)
+        if runTime >= Self.stableRun { backoff.reset() }
+        defer { backoff.advance() }
+        return .milliseconds(Int64(backoff.ceiling * 1000))
     }
 }
