@@ -37,6 +37,16 @@ final class NotifyListener: Sendable {
 
     func stop() { task.cancel() }
 
+    /// Waits up to `seconds` for the connection to fail; nil if it did not.
+    func waitForFailure(seconds: Double = 10) async -> String? {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while ContinuousClock.now < deadline {
+            if let failure = failure.withLock({ $0 }) { return failure }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return nil
+    }
+
     /// Waits up to `seconds` for `count` messages.
     func wait(for count: Int, seconds: Double = 10) async throws -> [JSONValue] {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
@@ -87,9 +97,9 @@ struct NotifyTests {
 
         // Another edge's key is refused at the upgrade.
         let intruder = NotifyListener(url: "ws://127.0.0.1:\(fixture.port)/ws/edges/e1/notify", key: org.edgeKeys["e2"]!, hello: nil)
-        try await Task.sleep(for: .milliseconds(500))
+        let refusal = await intruder.waitForFailure()
         #expect(intruder.messages.withLock { $0.isEmpty })
-        #expect(intruder.failure.withLock { $0 } != nil)
+        #expect(refusal != nil)
         intruder.stop()
         try await fixture.stop()
     }
