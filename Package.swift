@@ -186,7 +186,9 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
-        .testTarget(name: "SwitchyardAgentTests", dependencies: ["SwitchyardAgent", "SwitchyardTestSupport"]),
+        .testTarget(name: "SwitchyardAgentTests", dependencies: [
+            "SwitchyardAgent", "SwitchyardTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "SwitchyardEdgeServiceTests", dependencies: ["SwitchyardEdgeService", "SwitchyardTestSupport"]),
     ]
 )

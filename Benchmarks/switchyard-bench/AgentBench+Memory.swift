@@ -112,6 +112,8 @@ extension AgentBench {
             throw SBError("could not read /proc/PID/status of the edges (exited?):\n\(synced.output.suffix(1000))\n\(local.output.suffix(1000))")
         }
         let afterStatus = await synced.status()
+        let mappingsA = SBProcMemory.byMapping(pid: synced.pid) ?? [:]
+        let mappingsB = SBProcMemory.byMapping(pid: local.pid) ?? [:]
 
         print("  (a) sync on:  --server (this process, 127.0.0.1) --edge-id --key-file --trust; version \(sync(first)["last_confirmed"]?.canonicalText ?? "?") "
             + "fetched and confirmed (10 probation cycles of 1000 ms) with the WebSocket up \(SBFormat.seconds(confirmedAt)) after start; a PUT of the organization layer applied as version 2 "
@@ -130,6 +132,17 @@ extension AgentBench {
         let shareTarget = 5_000_000.0
         print("    target (a) VmRSS <= 24 MB: \(SBFormat.met(Double(a.rssKB) * 1024 <= rssTarget))   "
             + "target the agent's share <= 5 MB: \(SBFormat.met(Double(share.rssKB) * 1024 <= shareTarget))   (MB = 10^6 bytes)")
+        // Where the share lies: the mappings that grew most with sync on.
+        let grown = Set(mappingsA.keys).union(mappingsB.keys)
+            .map { ($0, (mappingsA[$0] ?? 0) - (mappingsB[$0] ?? 0)) }
+            .filter { $0.1 >= 64 }
+            .sorted { $0.1 > $1.1 }
+        if !grown.isEmpty {
+            print("    the share by mapping (resident kB with sync on − off, /proc/PID/smaps; 64 kB and more): "
+                + grown.prefix(10).map { "\($0.0) \($0.1)" }.joined(separator: ", "))
+        }
+        let largest = mappingsA.sorted { $0.value > $1.value }.prefix(8)
+        print("    (a)'s largest mappings (resident kB): " + largest.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         if sync(afterStatus)["state"]?.stringValue != "probation" && sync(afterStatus)["state"]?.stringValue != "confirmed" {
             print("    note: the synced edge's sync state when read: \(sync(afterStatus).canonicalText)")
         }
@@ -229,6 +242,29 @@ struct SBProcMemory {
         }
         guard let rss = values["VmRSS"], let hwm = values["VmHWM"] else { return nil }
         self.init(rssKB: rss, hwmKB: hwm, anonKB: values["RssAnon"] ?? 0, fileKB: values["RssFile"] ?? 0)
+    }
+
+    /// Resident kB by what is mapped (a file's name, `[heap]`, `[anon]`,
+    /// `[stack]`), from `/proc/PID/smaps`; nil if it cannot be read.
+    static func byMapping(pid: pid_t) -> [String: Int]? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/smaps", encoding: .utf8) else { return nil }
+        var sizes: [String: Int] = [:]
+        var current = "[anon]"
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard let first = fields.first else { continue }
+            if first.contains("-"), fields.count >= 5, first.first?.isHexDigit == true {
+                // A mapping's header: address range, permissions, offset, device, inode, [name].
+                current = fields.count >= 6 ? (String(fields[5]) as NSString).lastPathComponent : "[anon]"
+                if fields[5].contains("/plugin-versions/"), let dash = current.firstIndex(of: "-") {
+                    // A plugin's loaded copy (libName-<inode>-<time>.so): its name.
+                    current = String(current[..<dash]) + ".so"
+                }
+            } else if first == "Rss:", fields.count >= 2, let kB = Int(fields[1]) {
+                sizes[current, default: 0] += kB
+            }
+        }
+        return sizes
     }
 
     /// MB of 10^6 bytes, right-aligned.

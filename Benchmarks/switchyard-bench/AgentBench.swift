@@ -30,8 +30,8 @@ struct AgentBench {
         var changesFleet = 3
         /// Modbus devices in the site layer: 100 makes the config about 44 KB, as in the server section.
         var siteDevices = 100
-        /// Which figures: one (one edge, with the bytes per change), fleet, memory.
-        var parts: Set<String> = ["one", "fleet", "memory"]
+        /// Which figures: one (one edge, with the bytes per change), steps (one version's work, step by step), fleet, memory.
+        var parts: Set<String> = ["one", "steps", "fleet", "memory"]
         /// The plugins the real edge loads.
         var plugins = "."
         /// The profiles the real edge loads.
@@ -56,6 +56,7 @@ struct AgentBench {
         defer { try? FileManager.default.removeItem(atPath: directory) }
 
         if options.parts.contains("one") { try await latency(edges: 1, changes: options.changesOne, directory: directory) }
+        if options.parts.contains("steps") { try await steps(directory: directory) }
         if options.parts.contains("fleet") { try await latency(edges: options.edges, changes: options.changesFleet, directory: directory) }
         if options.parts.contains("memory") { try await memory(directory: directory) }
         print("agent section: \(SBFormat.seconds(SBTime.since(started))) in all\n")

@@ -55,8 +55,8 @@ struct Bench: ParsableCommand {
     @Flag(help: "Skip the edge sync agent's figures.")
     var skipAgent = false
 
-    @Option(help: "Agent figures to run, comma-separated: one, fleet, memory.")
-    var agentParts: String = "one,fleet,memory"
+    @Option(help: "Agent figures to run, comma-separated: one, steps, fleet, memory.")
+    var agentParts: String = "one,steps,fleet,memory"
 
     @Option(help: "Simulated edges (SyncAgent instances) of the agent's fleet figure.")
     var agentEdges: Int = 1000
@@ -118,7 +118,7 @@ struct Bench: ParsableCommand {
     func agentBench() throws -> AgentBench {
         var options = AgentBench.Options()
         options.parts = Set(agentParts.split(separator: ",").map { String($0) })
-        let unknown = options.parts.subtracting(["one", "fleet", "memory"])
+        let unknown = options.parts.subtracting(["one", "fleet", "memory", "steps"])
         guard unknown.isEmpty else { throw ValidationError("--agent-parts: unknown \(unknown.sorted().joined(separator: ", "))") }
         options.edges = agentEdges
         guard agentSiteDevices >= 1 else { throw ValidationError("--agent-site-devices: at least 1 (edge layers change device dev0)") }

@@ -6,18 +6,23 @@ extension SyncAgent {
     /// Queues a heartbeat with the current version, state and errors in the
     /// cache's outbox (so a restart does not lose it) and wakes the sender.
     func report() {
+        do {
+            try cache.enqueueHeartbeat(heartbeatBody())
+        } catch {
+            logger.warning("the heartbeat outbox could not be written: \(error)")
+        }
+        heartbeatWanted.signal()
+    }
+
+    /// The heartbeat for the current version, state and errors.
+    func heartbeatBody() -> String {
         let s = state.withLock { $0 }
         let body: JSONValue = [
             "version": .number(Double(s.running?.version ?? 0)),
             "state": .string(s.reportState),
             "errors": .array(s.errors),
         ]
-        do {
-            try cache.enqueueHeartbeat(body.canonicalText)
-        } catch {
-            logger.warning("the heartbeat outbox could not be written: \(error)")
-        }
-        heartbeatWanted.signal()
+        return body.canonicalText
     }
 
     /// Sends the outbox's newest heartbeat promptly, but at most one every

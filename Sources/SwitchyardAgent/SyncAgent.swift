@@ -75,18 +75,41 @@ public final class SyncAgent: Sendable {
     struct Candidate {
         var version: Int
         var document: JSONValue
+        var encoded: CanonicalMembers?
         var text: String
         var sha256: String
         var envelope: SignedEnvelope
+        /// For a delta: the base's config and the top-level members the patch changed.
+        var previous: (config: EdgeConfig, changed: Set<String>)?
+
+        var asBase: Base { Base(version: version, sha256: sha256, document: document, encoded: encoded) }
+
+        /// The config model of the document; after a delta, what the patch
+        /// did not touch is taken from the base's.
+        func config() throws(ValidationError) -> EdgeConfig {
+            guard let previous else { return try EdgeConfig(json: document) }
+            return try EdgeConfig(json: document, previous: previous.config, changed: previous.changed)
+        }
+    }
+
+    /// The newest version the cache holds: the base of the server's next
+    /// delta, the ETag sent.
+    struct Base {
+        var version: Int
+        var sha256: String
+        /// Kept once this process has had the version in hand: parsed, and
+        /// encoded member by member (a delta re-encodes only what it changed).
+        var document: JSONValue?
+        var encoded: CanonicalMembers?
+        /// Its config model, once it has been read without an issue.
+        var config: EdgeConfig?
     }
 
     struct State {
         var boot = 0
         var running: (version: Int, config: EdgeConfig)?
         var lastConfirmed: Int?
-        /// The newest version the cache holds: the delta base, the ETag sent;
-        /// its document kept parsed once this process has had it in hand.
-        var newest: (version: Int, sha256: String, document: JSONValue?)?
+        var newest: Base?
         var probation: Int?
         var pending: Offer?
         var pendingVersion = -1
@@ -143,7 +166,7 @@ public final class SyncAgent: Sendable {
     public func boot(seed: (() throws -> EdgeConfig)?) throws -> BootOutcome {
         let record = try cache.beginBoot()
         state.withLock { $0.boot = record.boot }
-        if let newest = try cache.newest() { state.withLock { $0.newest = (newest.version, newest.sha256, nil) } }
+        if let newest = try cache.newest() { state.withLock { $0.newest = Base(version: newest.version, sha256: newest.sha256) } }
         let confirmed = try cache.confirmed()
         // What went wrong since the last confirmed version is still wrong:
         // heartbeats keep saying so after a restart.
@@ -347,7 +370,7 @@ public final class SyncAgent: Sendable {
         do {
             if let known = try cache.state(of: candidate.version), known.isFinal || known == .probation {
                 // Already handled (the server still serves a version this edge refused).
-                state.withLock { s in if candidate.version > (s.newest?.version ?? -1) { s.newest = (candidate.version, candidate.sha256, candidate.document) } }
+                state.withLock { s in if candidate.version > (s.newest?.version ?? -1) { s.newest = candidate.asBase } }
                 return
             }
             try cache.store(version: candidate.version, documentText: candidate.text, sha256: candidate.sha256,
@@ -357,13 +380,14 @@ public final class SyncAgent: Sendable {
             return
         }
         state.withLock { s in
-            s.newest = (candidate.version, candidate.sha256, candidate.document)
+            s.newest = candidate.asBase
         }
 
         // Validate: the document, then against the local plugins and profiles.
         let config: EdgeConfig
         do {
-            config = try EdgeConfig(json: candidate.document)
+            config = try candidate.config()
+            state.withLock { s in if s.newest?.version == candidate.version { s.newest?.config = config } }
             guard config.edgeId == options.edgeId else {
                 throw AgentError("edge_id is \"\(config.edgeId)\", but this edge is \"\(options.edgeId)\"")
             }
@@ -390,9 +414,8 @@ public final class SyncAgent: Sendable {
             s.running = (candidate.version, config)
             s.probation = candidate.version
         }
-        transition(candidate.version, .probation)
         state.withLock { $0.reportState = VersionState.probation.rawValue }
-        report()
+        transition(candidate.version, .probation, report: true)
 
         // Probation.
         let probation = Probation(version: candidate.version, cycles: config.sync.probationCycles, baseline: before,
@@ -420,6 +443,8 @@ public final class SyncAgent: Sendable {
             var document: JSONValue
             // The canonical text is encoded once: hashed, checked, stored.
             let canonical: String
+            let encoded: CanonicalMembers?
+            var previous: (config: EdgeConfig, changed: Set<String>)?
             let signed: SignedEnvelope
             let envelope: ConfigEnvelope
             switch offer {
@@ -427,7 +452,8 @@ public final class SyncAgent: Sendable {
                 document = try JSONValue(parsing: text)
                 guard let header else { throw AgentError("the server sent a config without its Switchyard-Envelope") }
                 signed = try SignedEnvelope(header: header)
-                canonical = document.canonicalText
+                encoded = document.objectValue.map(CanonicalMembers.init)
+                canonical = encoded?.text ?? document.canonicalText
                 envelope = try options.verifier.verify(signed, contentDigest: ConfigDigest(canonicalText: canonical), edgeId: options.edgeId,
                                                        currentVersion: nil, now: now)
             case .delta(let message, let version):
@@ -448,14 +474,25 @@ public final class SyncAgent: Sendable {
                     requestFetch()
                     return nil
                 }
+                let patch: JSONPatch
                 do {
-                    document = try JSONPatch(decoding: patchValue).apply(to: baseDocument)
+                    patch = try JSONPatch(decoding: patchValue)
+                    document = try patch.apply(to: baseDocument)
                 } catch {
                     logger.warning("the delta to version \(version) does not apply to version \(base) (\(error)); fetching the full config")
                     requestFetch()
                     return nil
                 }
-                canonical = document.canonicalText
+                // Only the members the patch changed are encoded again; the
+                // hash check below catches anything this got wrong.
+                if let kept = newest, kept.version == base, let members = kept.encoded, case .object(let object) = document,
+                   let changed = patch.changedTopLevelMembers {
+                    encoded = members.updated(to: object, changed: changed)
+                    previous = kept.config.map { ($0, changed) }
+                } else {
+                    encoded = document.objectValue.map(CanonicalMembers.init)
+                }
+                canonical = encoded?.text ?? document.canonicalText
                 let digest = ConfigDigest(canonicalText: canonical)
                 guard digest.hex == sha else {
                     logger.warning("the delta to version \(version) gave a document whose SHA-256 is not the announced one; fetching the full config")
@@ -470,7 +507,8 @@ public final class SyncAgent: Sendable {
             }
             if let newest, envelope.version < newest.version { return nil }
             if state.withLock({ $0.alarms.remove("sync.envelope_expired") }) != nil { heartbeatWanted.signal() }
-            return Candidate(version: envelope.version, document: document, text: canonical, sha256: envelope.contentSHA256.hex, envelope: signed)
+            return Candidate(version: envelope.version, document: document, encoded: encoded, text: canonical, sha256: envelope.contentSHA256.hex,
+                             envelope: signed, previous: previous)
         } catch let error as EnvelopeError where error.code == .expired {
             // The running config keeps running; this needs a person (a clock, a replay).
             _ = state.withLock { $0.alarms.insert("sync.envelope_expired") }
@@ -518,23 +556,20 @@ public final class SyncAgent: Sendable {
         finish(version, .rolledBack, "version \(version) rolled back to version \(confirmed.version): \(reason)")
     }
 
-    private func transition(_ version: Int, _ newState: VersionState) {
+    /// Records a version's new state; with `report`, the heartbeat that
+    /// tells the server goes into the outbox in the same transaction.
+    private func transition(_ version: Int, _ newState: VersionState, error: String? = nil, report: Bool = false) {
         let boot = state.withLock { $0.boot }
         do {
-            try cache.setState(version, newState, boot: boot)
+            try cache.setState(version, newState, error: error, boot: boot, heartbeat: report ? heartbeatBody() : nil)
         } catch {
             setLastError("the cache could not record version \(version) as \(newState.rawValue): \(error)")
         }
+        if report { heartbeatWanted.signal() }
     }
 
     /// Records a version's final state and reports it.
     private func finish(_ version: Int, _ final: VersionState, _ error: String?) {
-        let boot = state.withLock { $0.boot }
-        do {
-            try cache.setState(version, final, error: error, boot: boot)
-        } catch {
-            setLastError("the cache could not record version \(version) as \(final.rawValue): \(error)")
-        }
         if let error {
             logger.error("\(error)")
             noteError(version: version, state: final, error)
@@ -551,7 +586,7 @@ public final class SyncAgent: Sendable {
                 }
             }
         }
-        report()
+        transition(version, final, error: error, report: true)
     }
 
     private func noteError(version: Int?, state versionState: VersionState?, _ message: String, at: Int64? = -1) {

@@ -14,6 +14,26 @@ public struct JSONPatch: Sendable, Hashable {
     /// The canonical encoding of the patch (sorted keys, no whitespace).
     public var canonicalText: String { jsonValue.canonicalText }
 
+    /// The names of the document's members that the patch may change (a
+    /// `test` changes nothing; a `move` changes where it takes from as well
+    /// as where it puts); nil when it replaces the document itself.
+    public var changedTopLevelMembers: Set<String>? {
+        var names: Set<String> = []
+        for operation in operations {
+            let pointers: [JSONPointer]
+            switch operation {
+            case .add(let path, _), .remove(let path), .replace(let path, _), .copy(_, let path): pointers = [path]
+            case .move(let from, let path): pointers = [from, path]
+            case .test: pointers = []
+            }
+            for pointer in pointers {
+                guard let name = pointer.tokens.first else { return nil }
+                names.insert(name)
+            }
+        }
+        return names
+    }
+
     /// The byte count of `canonicalText`, what the patch costs on the wire,
     /// computed without encoding it.
     public var encodedSize: Int {

@@ -1,3 +1,4 @@
+import CSwitchyardPlugin
 import SwitchyardModel
 
 /// The plugins a host has loaded, indexed by class. Loading never stops at a
@@ -11,6 +12,10 @@ public struct PluginCatalog: Sendable {
     public private(set) var plugins: [LoadedPlugin] = []
     public private(set) var superseded: [LoadedPlugin] = []
     public private(set) var errors: [PluginLoadError] = []
+    /// Shared objects found in the plugin folders that are no plugins (no
+    /// entry symbol, e.g. a plugin's own dependency): left unopened, and not
+    /// errors. A file named on its own that is no plugin is an error.
+    public private(set) var skipped: [PluginLoadError] = []
     private var byClass: [String: (plugin: LoadedPlugin, entry: PluginManifest.ClassEntry)] = [:]
     /// The folders and files this catalog was loaded from, for `reload`.
     public private(set) var directories: [String] = []
@@ -65,6 +70,7 @@ public struct PluginCatalog: Sendable {
             errors.append(PluginLoadError(file: path, reason: .missingFile))
             return
         }
+        if skipsAsNoPlugin(path) { return }
         let name = FileSystem.basename(path)
         let stem = name.hasSuffix(".so") ? String(name.dropLast(3)) : name
         let copy = "\(cacheDirectory)/\(stem)-\(fingerprint.inode)-\(fingerprint.modifiedNs).so"
@@ -89,6 +95,7 @@ public struct PluginCatalog: Sendable {
 
     @discardableResult
     mutating func add(path: String, mapping: String, fingerprint: FileFingerprint?) -> LoadedPlugin? {
+        if skipsAsNoPlugin(path) { return nil }
         do {
             let plugin = try LoadedPlugin.load(path, mapping: mapping, fingerprint: fingerprint)
             return insert(plugin) ? plugin : nil
@@ -96,6 +103,17 @@ public struct PluginCatalog: Sendable {
             errors.append(error)
             return nil
         }
+    }
+
+    /// True (and noted in `skipped`) for a library found in a folder that
+    /// exports no plugin entry.
+    private mutating func skipsAsNoPlugin(_ path: String) -> Bool {
+        guard !files.contains(path), LoadedPlugin.exportsEntry(path) == false else { return false }
+        if !skipped.contains(where: { $0.file == path }) {
+            skipped.append(PluginLoadError(file: path, reason: .missingEntry, expected: "exported function \(SY_ENTRY_SYMBOL)",
+                                           found: "no such symbol: not a plugin, left unopened"))
+        }
+        return true
     }
 
     /// Adds a loaded plugin, or records why it cannot be added.

@@ -14,12 +14,18 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
 
     public static let root = JSONPath()
 
-    public func appending(_ key: String) -> JSONPath {
-        JSONPath(components + [.key(key)])
-    }
+    public func appending(_ key: String) -> JSONPath { appending(component: .key(key)) }
 
-    public func appending(index: Int) -> JSONPath {
-        JSONPath(components + [.index(index)])
+    public func appending(index: Int) -> JSONPath { appending(component: .index(index)) }
+
+    /// One allocation (`components + [c]` made two): validation builds a
+    /// path for every member it reads.
+    private func appending(component: Component) -> JSONPath {
+        var copy: [Component] = []
+        copy.reserveCapacity(components.count + 1)
+        copy.append(contentsOf: components)
+        copy.append(component)
+        return JSONPath(copy)
     }
 
     public var description: String {

@@ -48,6 +48,24 @@ public struct EdgeConfig: Sendable, Hashable {
     }
 
     public init(json: JSONValue) throws(ValidationError) {
+        try self.init(json: json, reusing: nil)
+    }
+
+    /// Reads a later version of `previous`'s document, in which only the
+    /// top-level members named in `changed` differ: controllers, devices and
+    /// alarms whose members did not change are taken from `previous` as
+    /// they are, read and checked already. An edge taking a delta that
+    /// changed one controller parameter read its hundred devices again.
+    public init(json: JSONValue, previous: EdgeConfig, changed: Set<String>) throws(ValidationError) {
+        try self.init(json: json, reusing: (previous, changed))
+    }
+
+    private init(json: JSONValue, reusing: (previous: EdgeConfig, changed: Set<String>)?) throws(ValidationError) {
+        /// `previous`, when none of `members` changed.
+        func unchanged(_ members: String...) -> EdgeConfig? {
+            guard let reusing, !members.contains(where: reusing.changed.contains) else { return nil }
+            return reusing.previous
+        }
         let issues = IssueList()
         guard var r = ObjectReader(json, at: .root, issues: issues) else { throw ValidationError(issues.issues) }
         let root = JSONPath.root
@@ -72,7 +90,11 @@ public struct EdgeConfig: Sendable, Hashable {
         }
 
         controllers = []
-        if let sch = r.value("scheduler"), var s = ObjectReader(sch, at: root.appending("scheduler"), issues: issues) {
+        let keptControllers = unchanged("scheduler")
+        if let keptControllers {
+            controllers = keptControllers.controllers
+            _ = r.value("scheduler")
+        } else if let sch = r.value("scheduler"), var s = ObjectReader(sch, at: root.appending("scheduler"), issues: issues) {
             for (i, item) in (s.array("controllers") ?? []).enumerated() {
                 let path = root.appending("scheduler").appending("controllers").appending(index: i)
                 if let c = ControllerConfig(item, at: path, index: i, issues: issues) { controllers.append(c) }
@@ -81,24 +103,38 @@ public struct EdgeConfig: Sendable, Hashable {
         }
 
         devices = []
-        for section in ["modbus_devices", "devices"] {
-            for (i, item) in (r.array(section) ?? []).enumerated() {
-                let path = root.appending(section).appending(index: i)
-                if let d = DeviceConfig(item, at: path, issues: issues) { devices.append(d) }
+        let keptDevices = unchanged("modbus_devices", "devices")
+        if let keptDevices {
+            devices = keptDevices.devices
+            _ = r.value("modbus_devices")
+            _ = r.value("devices")
+        } else {
+            for section in ["modbus_devices", "devices"] {
+                for (i, item) in (r.array(section) ?? []).enumerated() {
+                    let path = root.appending(section).appending(index: i)
+                    if let d = DeviceConfig(item, at: path, issues: issues) { devices.append(d) }
+                }
             }
         }
 
         alarms = []
-        for (i, item) in (r.array("alarms") ?? []).enumerated() {
-            if let a = AlarmRule(item, at: root.appending("alarms").appending(index: i), issues: issues) { alarms.append(a) }
+        let keptAlarms = unchanged("alarms")
+        if let keptAlarms {
+            alarms = keptAlarms.alarms
+            _ = r.value("alarms")
+        } else {
+            for (i, item) in (r.array("alarms") ?? []).enumerated() {
+                if let a = AlarmRule(item, at: root.appending("alarms").appending(index: i), issues: issues) { alarms.append(a) }
+            }
         }
         sync = r.value("sync").map { SyncSettings($0, at: root.appending("sync"), issues: issues) } ?? SyncSettings()
         _ = r.value("metadata")
         r.rejectUnknownKeys()
 
-        Self.checkUnique(controllers.map { ($0.id, $0.path) }, what: "controller id", issues: issues)
-        Self.checkUnique(devices.map { ($0.deviceId, $0.path) }, what: "device_id", issues: issues)
-        Self.checkUnique(alarms.map { ($0.id, $0.path) }, what: "alarm id", issues: issues)
+        // What was taken from `previous` was unique there.
+        if keptControllers == nil { Self.checkUnique(controllers.map { ($0.id, $0.path) }, what: "controller id", issues: issues) }
+        if keptDevices == nil { Self.checkUnique(devices.map { ($0.deviceId, $0.path) }, what: "device_id", issues: issues) }
+        if keptAlarms == nil { Self.checkUnique(alarms.map { ($0.id, $0.path) }, what: "alarm id", issues: issues) }
         try issues.check()
         document = json
     }

@@ -147,7 +147,9 @@ public struct ObjectReader {
     }
 
     public func rejectUnknownKeys(allowing extra: Set<String> = []) {
-        for key in object.keys.sorted() where !known.contains(key) && !extra.contains(key) {
+        let unknown = object.keys.filter { !known.contains($0) && !extra.contains($0) }
+        guard !unknown.isEmpty else { return }
+        for key in unknown.sorted() {
             let candidates = Set(known).union(extra).sorted()
             var message = "unknown field \"\(key)\""
             if let suggestion = closestMatch(to: key, in: candidates) {

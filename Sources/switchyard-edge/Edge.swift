@@ -112,6 +112,7 @@ struct Run: AsyncParsableCommand {
         let pluginCache = data + "/plugin-versions"
         let (plugins, profiles) = try locations.setup.load(pluginCacheDirectory: pluginCache)
         for error in plugins.errors { logger.warning("plugin refused: \(error)") }
+        for skipped in plugins.skipped { logger.info("not a plugin, left unopened: \(skipped.file)") }
         for error in profiles.errors { logger.warning("profile refused: \(error)") }
         let host = EdgeHost(plugins: plugins, profiles: profiles, logger: logger, dataDirectory: data)
         let service: EdgeService

@@ -37,6 +37,7 @@ struct PluginCommand: ParsableCommand {
                 print("\(p.id) \(p.version)  \(p.kind.rawValue)  ABI \(p.abiMajor).\(p.abiMinor)  \(classes)  (\(FileSystem.basename(p.path)))")
             }
             for e in catalog.errors { print("REFUSED \(e)") }
+            for e in catalog.skipped { print("skipped \(e.file): not a plugin (no \(e.expected ?? "entry symbol"))") }
             if catalog.plugins.isEmpty && catalog.errors.isEmpty { print("no plugins found") }
         }
     }

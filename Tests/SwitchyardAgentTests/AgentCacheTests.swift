@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 @testable import SwitchyardAgent
 import SwitchyardJSON
@@ -75,6 +76,46 @@ import SwitchyardTestSupport
         let again = try AgentCache(path: path)
         #expect(try again.lastConfirmed()?.version == 5)
         #expect(try again.boots() == 1)
+    }
+
+    /// Caches written before the documents moved to their own table (an edge
+    /// updated in the field) open with their versions and documents intact.
+    @Test func aCacheOfTheFirstLayoutIsMigratedWithItsDocuments() throws {
+        let path = TestPaths.temporaryDirectory() + "/sync.sqlite"
+        do {
+            let old = try DatabaseQueue(path: path)
+            try old.write { db in
+                try db.execute(sql: """
+                    CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+                    INSERT INTO grdb_migrations VALUES ('v1');
+                    CREATE TABLE versions (version INTEGER PRIMARY KEY, state TEXT NOT NULL, document TEXT NOT NULL, sha256 TEXT NOT NULL,
+                        envelope TEXT, error TEXT, boot INTEGER NOT NULL, received_at REAL NOT NULL, updated_at REAL NOT NULL);
+                    CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                    CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL, created_at REAL NOT NULL);
+                    INSERT INTO counters VALUES ('boots', 3);
+                    INSERT INTO versions VALUES (4, 'confirmed', '{"version":4}', 'sha4', '{}', NULL, 3, 0, 0);
+                    INSERT INTO versions VALUES (5, 'rejected', '{"version":5}', 'sha5', '{}', 'bad', 3, 0, 0);
+                    """)
+            }
+        }
+        let c = try AgentCache(path: path)
+        #expect(try c.boots() == 3)
+        #expect(try c.lastConfirmed()?.documentText == #"{"version":4}"#)
+        #expect(try c.version(5)?.error == "bad")
+        #expect(try c.version(5)?.documentText == #"{"version":5}"#)
+        #expect(try c.integrityCheck() == "ok")
+    }
+
+    /// Pruning a version takes its document with it.
+    @Test func prunedVersionsLeaveNoDocumentBehind() throws {
+        let path = TestPaths.temporaryDirectory() + "/sync.sqlite"
+        let c = try AgentCache(path: path)
+        _ = try c.beginBoot()
+        for v in 1...30 { try store(c, v, .confirmed) }
+        let kept = try c.all().map(\.version)
+        #expect(kept.count < 30)
+        let documents = try DatabaseQueue(path: path).read { db in try Int.fetchAll(db, sql: "SELECT version FROM documents ORDER BY version") }
+        #expect(documents == kept)
     }
 }
 

@@ -45,7 +45,22 @@ import SwitchyardTestSupport
 
     @Test func refusesALibraryWithoutTheEntry() throws {
         let path = try CFixture.build("int something(void) { return 1; }", name: "noentry", in: dir, exportsOnlyEntry: false)
-        #expect(refusal(path)?.description == "\(path): not a Switchyard plugin: no entry symbol: expected exported function switchyard_plugin_entry_v1, found no such symbol")
+        #expect(refusal(path)?.description == "\(path): not a Switchyard plugin: no entry symbol: expected exported function switchyard_plugin_entry_v1, "
+            + "found no such symbol in the dynamic symbol table")
+        #expect(!(try String(contentsOfFile: "/proc/self/maps", encoding: .utf8)).contains(path), "refused from its symbol table, never mapped")
+    }
+
+    /// A plugin folder may hold a plugin's own dependencies: they are no
+    /// errors, and they are not opened (their constructors do not run).
+    @Test func aLibraryInAFolderThatIsNoPluginIsSkippedUnopened() throws {
+        let good = try CFixture.build(CFixture.plugin(), name: "good", in: dir)
+        let other = try CFixture.build("int helper(void) { return 1; }", name: "helper", in: dir, exportsOnlyEntry: false)
+        let catalog = PluginCatalog.load(directories: [dir], cacheDirectory: dir + "/cache")
+        #expect(catalog.errors.isEmpty, "\(catalog.errors)")
+        #expect(catalog.plugins.map(\.path) == [good])
+        #expect(catalog.skipped.map(\.file) == [other])
+        #expect(!(try String(contentsOfFile: "/proc/self/maps", encoding: .utf8)).contains("libhelper"), "never mapped, not even its copy")
+        #expect(PluginCatalog.load(directories: [], files: [other]).errors.map(\.file) == [other], "named on its own, it is an error")
     }
 
     @Test func refusesOtherABIVersionsBeforeReadingAnythingElse() throws {
