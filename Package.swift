@@ -120,7 +120,8 @@ let package = Package(
         // Thin executables: argument parsing only.
         .executableTarget(
             name: "switchyard-edge",
-            dependencies: ["SwitchyardEdgeService", "SwitchyardAgent", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SwitchyardEdgeService", "SwitchyardAgent", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"])]
         ),
         .executableTarget(
             name: "switchyard-server",

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(libsqlite3-dev libffi-dev libmodbus-dev pkg-config)
 case "${1:-run}" in
   test)  packages+=(gcc python3-pip socat postgresql) ;;
-  bench) packages+=(gcc python3-pip wrk) ;;
+  bench) packages+=(gcc python3-pip wrk time) ;;
 esac
 
 missing=()

@@ -102,15 +102,39 @@ extension AgentBench {
         }
         let appliedAfter = SBTime.since(sent)
         let viaDelta = (sync(applied)["traffic"]?["deltas"]?.numberValue ?? 0) >= 1
+        // (b) takes the same change through its own POST /config, so that
+        // both have run the host's hot reload and the share is the agent's.
+        var local2 = changed
+        if case .object(var document) = local2 {
+            document["edge_id"] = "demo_edge"
+            document["version"] = 2
+            local2 = .object(document)
+        }
+        let posted = try await local.post("/config", json: local2)
+        guard posted.status == 200 else { throw SBError("POST /config to the edge with sync off: \(posted.status) \(posted.text.prefix(300))") }
+        guard await local.wait(seconds: 30, until: { $0["config_version"] == 2 }) != nil else {
+            throw SBError("the edge with sync off did not run version 2 within 30 s:\n\(local.output.suffix(2000))")
+        }
 
         // Read both at the same moment, at least 5 s after the start and 1 s after the change.
         try await Task.sleep(for: .seconds(1))
         let wait = 5 - SBTime.since(started)
         if wait > 0 { try await Task.sleep(for: .milliseconds(Int64(wait * 1000))) }
-        let age = SBTime.since(started)
-        guard let a = SBProcMemory(pid: synced.pid), let b = SBProcMemory(pid: local.pid) else {
-            throw SBError("could not read /proc/PID/status of the edges (exited?):\n\(synced.output.suffix(1000))\n\(local.output.suffix(1000))")
+        // Five reads of both, a second apart; the median of each figure (one
+        // read may catch a heartbeat's or a cycle's passing allocations).
+        var readsA: [SBProcMemory] = []
+        var readsB: [SBProcMemory] = []
+        for read in 0..<5 {
+            if read > 0 { try await Task.sleep(for: .seconds(1)) }
+            guard let a = SBProcMemory(pid: synced.pid), let b = SBProcMemory(pid: local.pid) else {
+                throw SBError("could not read /proc/PID/status of the edges (exited?):\n\(synced.output.suffix(1000))\n\(local.output.suffix(1000))")
+            }
+            readsA.append(a)
+            readsB.append(b)
         }
+        let age = SBTime.since(started)
+        let a = SBProcMemory.median(readsA)
+        let b = SBProcMemory.median(readsB)
         let afterStatus = await synced.status()
         let mappingsA = SBProcMemory.byMapping(pid: synced.pid) ?? [:]
         let mappingsB = SBProcMemory.byMapping(pid: local.pid) ?? [:]
@@ -119,13 +143,26 @@ extension AgentBench {
             + "fetched and confirmed (10 probation cycles of 1000 ms) with the WebSocket up \(SBFormat.seconds(confirmedAt)) after start; a PUT of the organization layer applied as version 2 "
             + "\(SBFormat.seconds(appliedAfter)) after it was sent (\(viaDelta ? "as a delta" : "NOT as a delta"); status polled every 50 ms; "
             + "includes the wait for a cycle boundary, up to one 1000 ms period)")
-        print("  (b) sync off: --config with the same document (the output of switchyard-edge example-config), no --server")
-        print("  read \(SBFormat.fixed(age, 1)) s after start       VmRSS      VmHWM    RssAnon    RssFile")
+        print("  (b) sync off: --config with the same document (the output of switchyard-edge example-config), no --server; "
+            + "the same change as version 2 through its POST /config (both have run the host's hot reload)")
+        print("  both read 5 times, 1 s apart, until \(SBFormat.fixed(age, 1)) s after start; the medians:")
+        print("                                   VmRSS      VmHWM    RssAnon    RssFile")
         func row(_ label: String, _ m: SBProcMemory) -> String {
             "    \(label)\(SBProcMemory.mb(m.rssKB))  \(SBProcMemory.mb(m.hwmKB))  \(SBProcMemory.mb(m.anonKB))  \(SBProcMemory.mb(m.fileKB))"
         }
         print(row("(a) sync on              ", a))
         print(row("(b) sync off             ", b))
+        // The floor, in the same run: this binary starting, loading its
+        // libraries (the Swift runtime, Foundation with ICU, NIO, SQLite),
+        // printing its example config and exiting. GNU time reads the peak
+        // (wait4 from this process would report this process's own size: a
+        // spawned child's ru_maxrss starts from its parent's).
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/time"),
+           let timed = try? await SBProcess.run("/bin/sh", ["-c", "/usr/bin/time -f %M '\(edgeBinary)' example-config 2>&1 >/dev/null"]),
+           let floorKB = Int(timed.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").last ?? "") {
+            print("    floor: the same binary starting and printing its example config, nothing else: peak "
+                + "\(SBProcMemory.mb(floorKB).trimmingCharacters(in: .whitespaces)) (GNU time, %M)")
+        }
         let share = SBProcMemory(rssKB: a.rssKB - b.rssKB, hwmKB: a.hwmKB - b.hwmKB, anonKB: a.anonKB - b.anonKB, fileKB: a.fileKB - b.fileKB)
         print(row("the agent's share (a − b)", share))
         let rssTarget = 24_000_000.0
@@ -143,6 +180,11 @@ extension AgentBench {
         }
         let largest = mappingsA.sorted { $0.value > $1.value }.prefix(8)
         print("    (a)'s largest mappings (resident kB): " + largest.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        // To look closer (pmap, /proc/PID/smaps): SWITCHYARD_BENCH_HOLD_S keeps both edges running that long.
+        if let hold = ProcessInfo.processInfo.environment["SWITCHYARD_BENCH_HOLD_S"].flatMap(Double.init), hold > 0 {
+            print("    holding the edges for \(hold) s: (a) pid \(synced.pid), (b) pid \(local.pid)")
+            try await Task.sleep(for: .milliseconds(Int64(hold * 1000)))
+        }
         if sync(afterStatus)["state"]?.stringValue != "probation" && sync(afterStatus)["state"]?.stringValue != "confirmed" {
             print("    note: the synced edge's sync state when read: \(sync(afterStatus).canonicalText)")
         }
@@ -173,6 +215,10 @@ final class SBEdgeProcess: @unchecked Sendable {
 
     var pid: pid_t { process.processIdentifier }
     var output: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+
+    func post(_ path: String, json body: JSONValue) async throws -> ServerClient.Answer {
+        try await client.send("POST", path, json: body)
+    }
 
     /// The status document, or nil while the port does not answer.
     func status() async -> JSONValue? {
@@ -247,7 +293,9 @@ struct SBProcMemory {
     /// Resident kB by what is mapped (a file's name, `[heap]`, `[anon]`,
     /// `[stack]`), from `/proc/PID/smaps`; nil if it cannot be read.
     static func byMapping(pid: pid_t) -> [String: Int]? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/smaps", encoding: .utf8) else { return nil }
+        // Read to the end: /proc files have no size, and a sized read stops short.
+        guard let handle = FileHandle(forReadingAtPath: "/proc/\(pid)/smaps"), let data = try? handle.readToEnd() else { return nil }
+        let text = String(decoding: data, as: UTF8.self)
         var sizes: [String: Int] = [:]
         var current = "[anon]"
         for line in text.split(separator: "\n") {
@@ -256,7 +304,7 @@ struct SBProcMemory {
             if first.contains("-"), fields.count >= 5, first.first?.isHexDigit == true {
                 // A mapping's header: address range, permissions, offset, device, inode, [name].
                 current = fields.count >= 6 ? (String(fields[5]) as NSString).lastPathComponent : "[anon]"
-                if fields[5].contains("/plugin-versions/"), let dash = current.firstIndex(of: "-") {
+                if fields.count >= 6, fields[5].contains("/plugin-versions/"), let dash = current.firstIndex(of: "-") {
                     // A plugin's loaded copy (libName-<inode>-<time>.so): its name.
                     current = String(current[..<dash]) + ".so"
                 }
@@ -265,6 +313,13 @@ struct SBProcMemory {
             }
         }
         return sizes
+    }
+
+    /// Each figure's median over `reads`.
+    static func median(_ reads: [SBProcMemory]) -> SBProcMemory {
+        func middle(_ values: [Int]) -> Int { values.sorted()[values.count / 2] }
+        return SBProcMemory(rssKB: middle(reads.map(\.rssKB)), hwmKB: middle(reads.map(\.hwmKB)), anonKB: middle(reads.map(\.anonKB)),
+                            fileKB: middle(reads.map(\.fileKB)))
     }
 
     /// MB of 10^6 bytes, right-aligned.

@@ -79,39 +79,57 @@ public final class AgentCache: Sendable {
         try queue.writeWithoutTransaction { db in
             _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
         }
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE versions (
-                    version INTEGER PRIMARY KEY,
-                    state TEXT NOT NULL,
-                    document TEXT NOT NULL,
-                    sha256 TEXT NOT NULL,
-                    envelope TEXT,
-                    error TEXT,
-                    boot INTEGER NOT NULL,
-                    received_at REAL NOT NULL,
-                    updated_at REAL NOT NULL
-                );
-                CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-                CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL, created_at REAL NOT NULL);
-                """)
-        }
-        // v2: the document moves to its own table. A state change rewrites
-        // its whole row, and with the document inside, every transition of a
+        try queue.write { db in try Self.migrate(db, path: path) }
+    }
+
+    /// The schema's steps, in order; `PRAGMA user_version` counts those taken.
+    /// (Not GRDB's `DatabaseMigrator`: its query interface was a third of
+    /// the GRDB code an edge had in memory for the sake of two steps.)
+    static let schemaSteps = [
+        """
+        CREATE TABLE versions (
+            version INTEGER PRIMARY KEY,
+            state TEXT NOT NULL,
+            document TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            envelope TEXT,
+            error TEXT,
+            boot INTEGER NOT NULL,
+            received_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        );
+        CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL, created_at REAL NOT NULL);
+        """,
+        // The document moves to its own table. A state change rewrites its
+        // whole row, and with the document inside, every transition of a
         // version rewrote about 44 KB (once to the WAL, once more at the
-        // checkpoint): most of what a change cost a simulated fleet.
-        migrator.registerMigration("v2: documents apart") { db in
-            try db.execute(sql: """
-                CREATE TABLE documents (
-                    version INTEGER PRIMARY KEY REFERENCES versions (version) ON DELETE CASCADE,
-                    document TEXT NOT NULL
-                );
-                INSERT INTO documents (version, document) SELECT version, document FROM versions;
-                ALTER TABLE versions DROP COLUMN document;
-                """)
+        // checkpoint).
+        """
+        CREATE TABLE documents (
+            version INTEGER PRIMARY KEY REFERENCES versions (version) ON DELETE CASCADE,
+            document TEXT NOT NULL
+        );
+        INSERT INTO documents (version, document) SELECT version, document FROM versions;
+        ALTER TABLE versions DROP COLUMN document;
+        """,
+    ]
+
+    /// Takes the schema steps this file has not taken, in the caller's
+    /// transaction. A file of a newer edge (more steps than these) is
+    /// refused rather than guessed at.
+    private static func migrate(_ db: Database, path: String) throws {
+        var taken = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+        // Caches written before user_version counted: GRDB's migrator recorded the first step by name.
+        if taken == 0, try db.tableExists("grdb_migrations") {
+            taken = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM grdb_migrations WHERE identifier IN ('v1', 'v2: documents apart')") ?? 0
         }
-        try migrator.migrate(queue)
+        guard taken <= schemaSteps.count else {
+            throw AgentError("\(path): the sync cache has schema step \(taken), this edge knows \(schemaSteps.count) "
+                + "(written by a newer switchyard-edge); move the file away to start with an empty cache")
+        }
+        for step in schemaSteps.dropFirst(taken) { try db.execute(sql: step) }
+        try db.execute(sql: "PRAGMA user_version = \(schemaSteps.count)")
     }
 
     /// Counts this start, marks a version the process died applying or in

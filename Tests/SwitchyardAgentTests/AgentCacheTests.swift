@@ -106,6 +106,16 @@ import SwitchyardTestSupport
         #expect(try c.integrityCheck() == "ok")
     }
 
+    @Test func aCacheOfANewerEdgeIsRefusedNotGuessedAt() throws {
+        let path = TestPaths.temporaryDirectory() + "/sync.sqlite"
+        try DatabaseQueue(path: path).write { db in try db.execute(sql: "PRAGMA user_version = 9") }
+        #expect { try AgentCache(path: path) } throws: { "\($0)".contains("schema step 9, this edge knows 2") && "\($0)".contains(path) }
+        let fresh = TestPaths.temporaryDirectory() + "/sync.sqlite"
+        _ = try AgentCache(path: fresh)
+        _ = try AgentCache(path: fresh)
+        #expect(try DatabaseQueue(path: fresh).read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") } == 2, "opened twice, migrated once")
+    }
+
     /// Pruning a version takes its document with it.
     @Test func prunedVersionsLeaveNoDocumentBehind() throws {
         let path = TestPaths.temporaryDirectory() + "/sync.sqlite"
