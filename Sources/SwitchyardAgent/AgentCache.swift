@@ -214,9 +214,16 @@ public final class AgentCache: Sendable {
     /// A `heartbeat` that reports the change goes into the outbox in the
     /// same transaction: the state and the news of it are never apart.
     public func setState(_ version: Int, _ state: VersionState, error: String? = nil, boot: Int, heartbeat: String? = nil) throws {
-        try queue.write { db in
+        func update(_ db: Database) throws {
             try db.cachedStatement(sql: "UPDATE versions SET state = ?, error = ?, boot = ?, updated_at = ? WHERE version = ?")
                 .execute(arguments: [state.rawValue, error, boot, Date().timeIntervalSince1970, version])
+        }
+        guard state == .confirmed || heartbeat != nil else {
+            // One statement is its own transaction: no BEGIN and COMMIT to parse and run.
+            return try queue.writeWithoutTransaction(update)
+        }
+        try queue.write { db in
+            try update(db)
             if state == .confirmed { try Self.prune(db) }
             if let heartbeat { try Self.enqueue(db, heartbeat) }
         }
@@ -225,14 +232,15 @@ public final class AgentCache: Sendable {
     /// Keeps the last two confirmed versions, everything newer, and the
     /// newest `keptVersions` of the rest.
     private static func prune(_ db: Database) throws {
-        let confirmed = try Int.fetchAll(db, sql: "SELECT version FROM versions WHERE state = 'confirmed' ORDER BY version DESC LIMIT 2")
+        let confirmed = try Int.fetchAll(
+            db.cachedStatement(sql: "SELECT version FROM versions WHERE state = 'confirmed' ORDER BY version DESC LIMIT 2"))
         guard let oldestKept = confirmed.last else { return }
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             DELETE FROM versions WHERE version < ? AND version >= 0 AND version NOT IN (
                 SELECT version FROM versions WHERE version < ? AND version >= 0 ORDER BY version DESC LIMIT ?)
-            """, arguments: [oldestKept, oldestKept, keptVersions])
+            """).execute(arguments: [oldestKept, oldestKept, keptVersions])
         // A local config is only for the time before the first confirmed one.
-        try db.execute(sql: "DELETE FROM versions WHERE state = 'local'")
+        try db.cachedStatement(sql: "DELETE FROM versions WHERE state = 'local'").execute()
     }
 
     // MARK: Heartbeat outbox

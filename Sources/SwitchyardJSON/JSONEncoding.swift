@@ -7,7 +7,7 @@ extension JSONValue {
     /// The canonical encoding as UTF-8 bytes (what is hashed).
     public var canonicalBytes: [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(1024)
+        out.reserveCapacity(256)
         write(to: &out, indent: nil, level: 0)
         return out
     }
@@ -30,13 +30,7 @@ extension JSONValue {
         case .bool(let b): out.append(contentsOf: b ? JSONValue.trueBytes : JSONValue.falseBytes)
         // JSON has no NaN or infinity: a value that is not a number is no value.
         case .number(let n):
-            if n.isWholeNumber && abs(n) <= 9_007_199_254_740_992 {
-                JSONValue.writeInteger(Int64(n), to: &out)
-            } else if n.isFinite {
-                out.append(contentsOf: JSONValue.format(n).utf8)
-            } else {
-                out.append(contentsOf: JSONValue.nullBytes)
-            }
+            if n.isFinite { out.append(contentsOf: JSONValue.format(n).utf8) } else { out.append(contentsOf: JSONValue.nullBytes) }
         case .string(let s): JSONValue.writeString(s, to: &out)
         case .array(let items):
             if items.isEmpty {
@@ -57,15 +51,13 @@ extension JSONValue {
                 return
             }
             out.append(0x7B)
-            // Sorted as pairs: looking each value up again by its key cost
-            // as much as the sort.
-            for (i, member) in members.sorted(by: { JSONValue.utf8Precedes($0.key, $1.key) }).enumerated() {
+            for (i, key) in JSONValue.sortedKeys(members).enumerated() {
                 if i > 0 { out.append(0x2C) }
                 newline(&out, indent: indent, level: level + 1)
-                JSONValue.writeString(member.key, to: &out)
+                JSONValue.writeString(key, to: &out)
                 out.append(0x3A)
                 if indent != nil { out.append(0x20) }
-                member.value.write(to: &out, indent: indent, level: level + 1)
+                members[key]!.write(to: &out, indent: indent, level: level + 1)
             }
             newline(&out, indent: indent, level: level)
             out.append(0x7D)
@@ -74,28 +66,7 @@ extension JSONValue {
 
     /// Member names in canonical order: by their UTF-8 bytes.
     public static func sortedKeys(_ members: [String: JSONValue]) -> [String] {
-        members.keys.sorted(by: utf8Precedes)
-    }
-
-    /// The canonical order of member names: their UTF-8 bytes compared as
-    /// unsigned bytes (not Swift's `<`, which compares normalized Unicode).
-    public static func utf8Precedes(_ a: String, _ b: String) -> Bool {
-        a.utf8.lexicographicallyPrecedes(b.utf8)
-    }
-
-    /// An integer's decimal digits, written without making a String.
-    static func writeInteger(_ value: Int64, to out: inout [UInt8]) {
-        if value < 0 { out.append(0x2D) }
-        var magnitude = value.magnitude
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var start = 20
-            repeat {
-                start -= 1
-                digits[start] = 0x30 + UInt8(magnitude % 10)
-                magnitude /= 10
-            } while magnitude > 0
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
-        }
+        members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
     private static let nullBytes = Array("null".utf8)
