@@ -278,7 +278,7 @@ struct SBProcMemory {
     }
 
     init?(pid: pid_t) {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        guard let text = SBProcMemory.procText("/proc/\(pid)/status") else { return nil }
         var values: [String: Int] = [:]
         for line in text.split(separator: "\n") {
             let parts = line.split(separator: ":", maxSplits: 1)
@@ -293,9 +293,7 @@ struct SBProcMemory {
     /// Resident kB by what is mapped (a file's name, `[heap]`, `[anon]`,
     /// `[stack]`), from `/proc/PID/smaps`; nil if it cannot be read.
     static func byMapping(pid: pid_t) -> [String: Int]? {
-        // Read to the end: /proc files have no size, and a sized read stops short.
-        guard let handle = FileHandle(forReadingAtPath: "/proc/\(pid)/smaps"), let data = try? handle.readToEnd() else { return nil }
-        let text = String(decoding: data, as: UTF8.self)
+        guard let text = procText("/proc/\(pid)/smaps") else { return nil }
         var sizes: [String: Int] = [:]
         var current = "[anon]"
         for line in text.split(separator: "\n") {
@@ -313,6 +311,13 @@ struct SBProcMemory {
             }
         }
         return sizes
+    }
+
+    /// A /proc file read to its end: /proc files have no size, and a read
+    /// sized from it stops short (smaps came back cut at a few mappings).
+    static func procText(_ path: String) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path), let data = try? handle.readToEnd() else { return nil }
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// Each figure's median over `reads`.

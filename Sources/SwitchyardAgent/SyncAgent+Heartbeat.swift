@@ -16,13 +16,16 @@ extension SyncAgent {
 
     /// The heartbeat for the current version, state and errors.
     func heartbeatBody() -> String {
+        heartbeat(withErrors: true).canonicalText
+    }
+
+    /// The version that runs and the state of the last version handled, and
+    /// with `withErrors` the errors since the last confirmed version.
+    private func heartbeat(withErrors: Bool) -> JSONValue {
         let s = state.withLock { $0 }
-        let body: JSONValue = [
-            "version": .number(Double(s.running?.version ?? 0)),
-            "state": .string(s.reportState),
-            "errors": .array(s.errors),
-        ]
-        return body.canonicalText
+        var body: [String: JSONValue] = ["version": .number(Double(s.running?.version ?? 0)), "state": .string(s.reportState)]
+        if withErrors { body["errors"] = .array(s.errors) }
+        return .object(body)
     }
 
     /// Sends the outbox's newest heartbeat promptly, but at most one every
@@ -43,9 +46,10 @@ extension SyncAgent {
             let now = ContinuousClock.now
             let pending = (try? cache.newestHeartbeat()) ?? nil
             let metricsDue = now >= nextMetrics
-            let stateDue = pending != nil && now >= lastStateSent + .seconds(settings.stateReportMinS) && (retryAt.map { now >= $0 } ?? true)
-            if stateDue || (metricsDue && (retryAt.map { now >= $0 } ?? true)) {
-                var body = (pending.flatMap { try? JSONValue(parsing: $0.body) }) ?? currentBasics()
+            let stateDue = pending != nil && now >= lastStateSent + .seconds(settings.stateReportMinS)
+            let retryDue = retryAt.map { now >= $0 } ?? true
+            if retryDue && (stateDue || metricsDue) {
+                var body = (pending.flatMap { try? JSONValue(parsing: $0.body) }) ?? heartbeat(withErrors: false)
                 // What the server will hold as this edge's errors once it takes this heartbeat.
                 let errorsText = body["errors"]?.canonicalText
                 let sentErrorsCandidate = errorsText ?? sentErrors
@@ -85,11 +89,6 @@ extension SyncAgent {
             if let retryAt { wakeAt = max(wakeAt, retryAt) }
             await heartbeatWanted.wait(until: wakeAt)
         }
-    }
-
-    private func currentBasics() -> JSONValue {
-        let s = state.withLock { $0 }
-        return ["version": .number(Double(s.running?.version ?? 0)), "state": .string(s.reportState)]
     }
 
     /// Cycle statistics and the agent's own figures.

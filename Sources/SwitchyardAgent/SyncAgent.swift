@@ -3,6 +3,7 @@ import HTTPTypes
 import Logging
 import Synchronization
 import SwitchyardConfigDoc
+import SwitchyardEdgeService
 import SwitchyardJSON
 import SwitchyardModel
 import SwitchyardServerClient
@@ -255,27 +256,35 @@ public final class SyncAgent: Sendable {
         if taken { workerWake.continuation.yield() }
     }
 
+    private enum Step {
+        case offer(Offer), fetch, delta
+    }
+
     private func work() async {
         for await _ in workerWake.stream {
-            while !Task.isCancelled {
-                let next = state.withLock { s -> (Offer?, fetch: Bool, delta: Bool) in
-                    defer {
-                        s.pending = nil
-                        s.pendingVersion = -1
-                        s.fetchWanted = false
-                        s.deltaWanted = false
-                    }
-                    return (s.pending, s.fetchWanted, s.deltaWanted)
+            // An offer in hand first, then a full fetch (which makes a delta
+            // fetch pointless), then a delta fetch.
+            while !Task.isCancelled, let step = state.withLock({ s -> Step? in
+                if let offer = s.pending {
+                    s.pending = nil
+                    s.pendingVersion = -1
+                    return .offer(offer)
                 }
-                if let offer = next.0 {
-                    await process(offer)
-                    if next.fetch || next.delta { state.withLock { $0.fetchWanted = $0.fetchWanted || next.fetch; $0.deltaWanted = $0.deltaWanted || next.delta } }
-                } else if next.fetch {
-                    await fetchFull()
-                } else if next.delta {
-                    await fetchDelta()
-                } else {
-                    break
+                if s.fetchWanted {
+                    s.fetchWanted = false
+                    s.deltaWanted = false
+                    return .fetch
+                }
+                if s.deltaWanted {
+                    s.deltaWanted = false
+                    return .delta
+                }
+                return nil
+            }) {
+                switch step {
+                case .offer(let offer): await process(offer)
+                case .fetch: await fetchFull()
+                case .delta: await fetchDelta()
                 }
             }
         }
@@ -406,15 +415,15 @@ public final class SyncAgent: Sendable {
         let before = applier.sample()
         transition(candidate.version, .applying)
         let applier = self.applier
-        if let refused = await Self.offPool({ applier.apply(config, reason: "sync: version \(candidate.version)") }) {
+        if let refused = await EdgeService.offPool({ applier.apply(config, reason: "sync: version \(candidate.version)") }) {
             return finish(candidate.version, .failed, "version \(candidate.version) could not be applied, \(keepsRunning): \(refused)")
         }
         options.onApplied?(candidate.version)
         state.withLock { s in
             s.running = (candidate.version, config)
             s.probation = candidate.version
+            s.reportState = VersionState.probation.rawValue
         }
-        state.withLock { $0.reportState = VersionState.probation.rawValue }
         transition(candidate.version, .probation, report: true)
 
         // Probation.
@@ -463,9 +472,10 @@ public final class SyncAgent: Sendable {
                     requestFetch()
                     return nil
                 }
-                // The newest version is kept parsed: it is nearly always the base.
+                // The newest version is kept in hand: it is nearly always the base.
+                let kept = newest?.version == base ? newest : nil
                 let baseDocument: JSONValue
-                if let kept = newest, kept.version == base, let document = kept.document {
+                if let document = kept?.document {
                     baseDocument = document
                 } else if let cached = try cache.version(base) {
                     baseDocument = try cached.document
@@ -485,10 +495,9 @@ public final class SyncAgent: Sendable {
                 }
                 // Only the members the patch changed are encoded again; the
                 // hash check below catches anything this got wrong.
-                if let kept = newest, kept.version == base, let members = kept.encoded, case .object(let object) = document,
-                   let changed = patch.changedTopLevelMembers {
+                if let members = kept?.encoded, case .object(let object) = document, let changed = patch.changedTopLevelMembers {
                     encoded = members.updated(to: object, changed: changed)
-                    previous = kept.config.map { ($0, changed) }
+                    previous = kept?.config.map { ($0, changed) }
                 } else {
                     encoded = document.objectValue.map(CanonicalMembers.init)
                 }
@@ -548,7 +557,7 @@ public final class SyncAgent: Sendable {
             return
         }
         let applier = self.applier
-        if let refused = await Self.offPool({ applier.apply(config, reason: "rollback to version \(confirmed.version)") }) {
+        if let refused = await EdgeService.offPool({ applier.apply(config, reason: "rollback to version \(confirmed.version)") }) {
             finish(version, .failed, "version \(version) failed its probation (\(reason)); the rollback to version \(confirmed.version) was refused too: \(refused)")
             return
         }
@@ -735,17 +744,6 @@ public final class SyncAgent: Sendable {
     }
 
     public var traffic: Traffic { state.withLock { $0.bytes } }
-}
-
-extension SyncAgent {
-    /// Runs `body` on a Dispatch thread: an apply waits for the cycle
-    /// boundary (up to a period), which must not hold a thread of the
-    /// small cooperative pool the rest of the edge's async work shares.
-    static func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: body()) }
-        }
-    }
 }
 
 /// A refusal the agent itself makes.

@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import Synchronization
 import SwitchyardHost
@@ -116,5 +117,18 @@ public final class EdgeService: Sendable {
         var recursive = host.profiles.directories
         if case .file(let path) = source { recursive.append(path) }
         return (recursive, host.plugins.directories)
+    }
+}
+
+extension EdgeService {
+    /// Runs `body` on a Dispatch thread: `apply` and `reload` wait for a
+    /// cycle boundary (up to a period), which must not hold a thread of the
+    /// small concurrency pool that the status port and the sync agent share.
+    /// Dispatch reuses its threads; a new thread per call started 1,000
+    /// threads for each change of the bench's simulated fleet.
+    public static func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: body()) }
+        }
     }
 }

@@ -26,7 +26,7 @@ public enum StatusServer {
         }
         router.post("reload") { request, _ in
             if let refusal = refuseBrowsers(request) { return refusal }
-            return outcome(await offPool { service.reload(reason: "POST /reload") })
+            return outcome(await EdgeService.offPool { service.reload(reason: "POST /reload") })
         }
         router.post("config") { request, _ in
             if let refusal = refuseBrowsers(request) { return refusal }
@@ -36,7 +36,7 @@ public enum StatusServer {
             }
             let body = try await request.body.collect(upTo: 4 << 20)
             let text = String(buffer: body)
-            return outcome(await offPool { service.apply(text: text, reason: "POST /config") })
+            return outcome(await EdgeService.offPool { service.apply(text: text, reason: "POST /config") })
         }
         return router
     }
@@ -70,14 +70,6 @@ public enum StatusServer {
     static func refuseBrowsers(_ request: Request) -> Response? {
         guard request.headers[.origin] != nil else { return nil }
         return json(["applied": false, "error": "requests from web pages are refused"], status: .forbidden)
-    }
-
-    /// Runs a blocking apply on a thread of its own, not on the shared
-    /// concurrency pool that also serves /status and /metrics.
-    static func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            OSThread.detach(name: "apply") { continuation.resume(returning: body()) }
-        }
     }
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {

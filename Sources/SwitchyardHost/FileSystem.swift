@@ -137,3 +137,16 @@ public enum FileSystem {
         return String(path[path.index(after: slash)...])
     }
 }
+
+extension String {
+    /// Without leading and trailing whitespace and newlines: a key or token
+    /// read from a file or the environment. The standard library's
+    /// `isWhitespace`, not Foundation's `CharacterSet`, which costs an edge
+    /// about 0.3 MB of Foundation's pages for this one call.
+    public var trimmedWhitespace: String {
+        var s = Substring(self)
+        while let c = s.first, c.isWhitespace { s.removeFirst() }
+        while let c = s.last, c.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+}

@@ -210,13 +210,11 @@ struct Run: AsyncParsableCommand {
 extension Run {
     func edgeKey() throws -> String {
         if let file = sync.keyFile {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ValidationExit(message: "\(file): cannot read the edge key") }
-            // Trimmed with the standard library: Foundation's CharacterSet
-            // brought its pages into every synced edge for this one call.
-            var key = Substring(text)
-            while key.first?.isWhitespace == true { key.removeFirst() }
-            while key.last?.isWhitespace == true { key.removeLast() }
-            return String(key)
+            do {
+                return try FileSystem.readText(file, limitBytes: 64 << 10).trimmedWhitespace
+            } catch {
+                throw ValidationExit(message: "\(file): cannot read the edge key: \(error.reason)")
+            }
         }
         guard let key = ProcessInfo.processInfo.environment["SWITCHYARD_EDGE_KEY"], !key.isEmpty else {
             throw ValidationExit(message: "--server needs the edge's key: --key-file FILE or SWITCHYARD_EDGE_KEY")

@@ -42,19 +42,11 @@ struct SystemdNotifier: Sendable {
         }
     }
 
-    var isEnabled: Bool { socketPath != nil }
-
     /// Startup is complete: systemd starts the units ordered after this one.
     func ready() { send("READY=1") }
 
     /// The edge is alive; systemd restarts it when a `WatchdogSec=` passes without one.
     func watchdog() { send("WATCHDOG=1") }
-
-    /// A line for `systemctl status`. Newlines become spaces: each line of a
-    /// message is an assignment, so text must not be able to add one.
-    func status(_ text: String) {
-        send("STATUS=" + String(text.map { $0.isNewline ? " " : $0 }))
-    }
 
     /// A stop has begun (a SIGTERM, the end of `--duration`).
     func stopping() { send("STOPPING=1") }

@@ -344,15 +344,6 @@ enum Pretty {
     }
 }
 
-extension String {
-    var trimmedWhitespace: String {
-        var s = Substring(self)
-        while let c = s.first, c.isWhitespace { s.removeFirst() }
-        while let c = s.last, c.isWhitespace { s.removeLast() }
-        return String(s)
-    }
-}
-
 /// Partial config documents built on the command line: `--set
 /// /pointer=VALUE`, composed like layers (objects merge, keyed arrays
 /// merge by key).
