@@ -36,8 +36,11 @@ struct CompiledRequest {
 /// learns from "illegal data address" answers: the gaps a refused request
 /// bridged are probed and those refused become holes the planner avoids,
 /// each of its points is read on its own, and a point the device has no
-/// register for is disabled (and reported once) instead of failing its
-/// group every poll.
+/// register for is disabled (and reported) instead of failing its group
+/// every poll. What was learned is tried again on a timer with backoff
+/// (`Relearning`): a device that refused while it booted is read again; a
+/// point refused on every try for minutes is reported as a profile that
+/// does not fit the device.
 final class GroupPoller {
     /// Called for every point read: its compiled form and its reading.
     typealias Sink = (CompiledPoint, PointReading) -> Void
@@ -50,11 +53,23 @@ final class GroupPoller {
     private let planned: [String: PlannedPoint]
     private var plans: [String: [CompiledRequest]] = [:]
     private(set) var disabled: Set<String> = []
+    /// The planner as the profile made it, before anything was learned.
+    private let initialPlanner: ReadPlanner
+    private(set) var relearning = Relearning()
     private let log: (String) -> Void
+    private let report: (String?) -> Void
+    /// Pauses before asking a busy device (exception 6) again, within one poll.
+    static let busyRetryMs = [50, 150, 400]
 
-    init(layout: PointLayout, transport: ModbusTransport, groups: [String: [String]], channels: [String: Channel], log: @escaping (String) -> Void) {
+    /// `log` takes warnings, `report` the device's current refusals for
+    /// status pages (nil: none).
+    init(layout: PointLayout, transport: ModbusTransport, groups: [String: [String]], channels: [String: Channel],
+         relearning: Relearning = Relearning(), log: @escaping (String) -> Void, report: @escaping (String?) -> Void = { _ in }) {
         self.layout = layout
+        self.relearning = relearning
         planner = transport.planner
+        initialPlanner = transport.planner
+        self.report = report
         var byGroup: [String: [ModbusPoint]] = [:]
         for (group, names) in groups {
             byGroup[group] = names.compactMap { layout.byName[$0] }.filter(\.access.isReadable)
@@ -71,8 +86,7 @@ final class GroupPoller {
         // and its scale factor) is disabled alone; the rest of the group goes on.
         for point in groupPoints[group] ?? [] where !disabled.contains(point.name) {
             if case .failure(let error) = Result(catching: { () throws(PlanError) in try planner.plan([point.planned], byName: planned) }) {
-                disabled.insert(point.name)
-                log("point \(point.name) is disabled until the device reconnects: \(error.reason)")
+                disable(point.name, reason: error.reason)
             }
         }
         let members = (groupPoints[group] ?? []).filter { !disabled.contains($0.name) }
@@ -99,16 +113,18 @@ final class GroupPoller {
     /// Reads a group. Throws `.io` when the device or line failed (the
     /// host reconnects with backoff); learns and goes on after illegal
     /// addresses.
-    func poll(group: String, link: Link, unit: Int, pauses: Link.Pauses, sink: Sink) throws(PluginError) {
+    func poll(group: String, link: Link, unit: Int, pauses: Link.Pauses, nowNs: Int64, sink: Sink) throws(PluginError) {
+        relearning.nowNs = nowNs
+        if relearning.isDue(nowNs) { relearn(nowNs: nowNs) }
         for compiled in try plan(group) {
             do {
                 try read(compiled, link: link, unit: unit, pauses: pauses, sink: sink)
             } catch {
                 switch error.kind {
                 case .io, .unitFailure:
-                    throw PluginError.io(error.message)
+                    throw PluginError(failing: error)
                 case .illegalDataAddress, .illegalFunction, .illegalDataValue:
-                    try isolate(compiled.request, link: link, unit: unit, pauses: pauses, sink: sink)
+                    try isolate(compiled.request, link: link, unit: unit, pauses: pauses, nowNs: nowNs, sink: sink)
                 }
             }
         }
@@ -124,7 +140,7 @@ final class GroupPoller {
             do throws(ModbusConnection.Failure) {
                 try read(compile(r), link: link, unit: unit, pauses: pauses, sink: sink)
             } catch {
-                if error.failsDevice { throw PluginError.io(error.message) }
+                if error.failsDevice { throw PluginError(failing: error) }
                 log("could not read \(r.points.joined(separator: ", ")): \(error.message)")
             }
         }
@@ -136,12 +152,24 @@ final class GroupPoller {
     }
 
     private func fetch(_ r: ReadRequest, link: Link, unit: Int, pauses: Link.Pauses) throws(ModbusConnection.Failure) -> [UInt16] {
-        let words = try link.perform(unit: unit, pauses: pauses) { c throws(ModbusConnection.Failure) in
-            switch r.table {
-            case .holding_register: try c.readRegisters(address: r.start, count: r.count)
-            case .input_register: try c.readRegisters(input: true, address: r.start, count: r.count)
-            case .coil: try c.readBits(address: r.start, count: r.count)
-            case .discrete_input: try c.readBits(discrete: true, address: r.start, count: r.count)
+        var busy = Self.busyRetryMs[...]
+        let words: [UInt16]
+        while true {
+            do throws(ModbusConnection.Failure) {
+                words = try link.perform(unit: unit, pauses: pauses) { c throws(ModbusConnection.Failure) in
+                    switch r.table {
+                    case .holding_register: try c.readRegisters(address: r.start, count: r.count)
+                    case .input_register: try c.readRegisters(input: true, address: r.start, count: r.count)
+                    case .coil: try c.readBits(address: r.start, count: r.count)
+                    case .discrete_input: try c.readBits(discrete: true, address: r.start, count: r.count)
+                    }
+                }
+                break
+            } catch {
+                // Busy is "ask again later": a few short pauses within the
+                // poll, then the poll fails (and the worker backs off).
+                guard error.isBusy, let pause = busy.popFirst() else { throw error }
+                sleepMs(pause)
             }
         }
         guard words.count == r.count else {
@@ -168,7 +196,7 @@ final class GroupPoller {
 
     /// A request was refused: remember the holes it bridged, read its points
     /// one by one, disable those the device does not have.
-    private func isolate(_ r: ReadRequest, link: Link, unit: Int, pauses: Link.Pauses, sink: Sink) throws(PluginError) {
+    private func isolate(_ r: ReadRequest, link: Link, unit: Int, pauses: Link.Pauses, nowNs: Int64, sink: Sink) throws(PluginError) {
         // The stretches the request bridged that no point of the device
         // covers: probe each once; those refused become holes the planner
         // never bridges again. (Addresses of other points are left to those
@@ -179,8 +207,9 @@ final class GroupPoller {
             do throws(ModbusConnection.Failure) {
                 _ = try fetch(ReadRequest(table: r.table, start: gap.lowerBound, count: gap.count, points: []), link: link, unit: unit, pauses: pauses)
             } catch {
-                if error.failsDevice { throw PluginError.io(error.message) }
+                if error.failsDevice { throw PluginError(failing: error) }
                 planner.unreadable[r.table, default: []].formUnion(gap)
+                relearning.learned(nowNs: nowNs)
             }
         }
         plans = [:]
@@ -190,14 +219,50 @@ final class GroupPoller {
             guard let single = try? planner.plan([point.planned], byName: planned), !single.isEmpty else { continue }
             do throws(ModbusConnection.Failure) {
                 for s in single { try read(compile(s), link: link, unit: unit, pauses: pauses, sink: sink) }
+                if relearning.readAgain(point.name) {
+                    log("point \(point.name) is read again: the device answers \(point.table.rawValue) \(point.address)…\(point.address + point.count - 1) now")
+                }
             } catch {
-                if error.failsDevice { throw PluginError.io(error.message) }
-                disabled.insert(point.name)
+                if error.failsDevice { throw PluginError(failing: error) }
                 let c = compile(ReadRequest(table: point.table, start: point.address, count: point.count, points: [point.name]))
                 for p in c.points { sink(p, .notAvailable) }
-                log("\(point.table.rawValue) \(point.address)…\(point.address + point.count - 1) (point \(point.name)): \(error.message); the point is disabled until the device reconnects")
+                disable(point.name, reason: "\(point.table.rawValue) \(point.address)…\(point.address + point.count - 1): \(Self.refusal(error))")
             }
         }
+        publishReport(nowNs: nowNs)
+    }
+
+    /// Stops reading a point until the next relearning, and says so: once as
+    /// a warning, and loudly once it was refused on every try for minutes.
+    private func disable(_ name: String, reason: String) {
+        disabled.insert(name)
+        switch relearning.refused(name, reason: reason) {
+        case .first:
+            log("point \(name) is not read for now: \(reason); tried again in \(relearning.nextRetryDescription)")
+        case .again:
+            break
+        case .permanent(let tries):
+            log("point \(name) was refused on all \(tries) tries over \(relearning.spanDescription(name)) while the device answers other reads (\(reason)): the profile does not fit this device (another model or firmware?); fix the profile or leave the point out of the poll groups. Still tried every \(Relearning.describe(ns: Relearning.maximumNs))")
+        }
+    }
+
+    /// Forgets learned holes and disabled points so that the next polls try
+    /// them again (and learn again what is still refused).
+    private func relearn(nowNs: Int64) {
+        planner = initialPlanner
+        plans = [:]
+        disabled = []
+        relearning.started(nowNs: nowNs)
+    }
+
+    private func publishReport(nowNs: Int64) {
+        report(relearning.summary(disabled: disabled, nowNs: nowNs))
+    }
+
+    /// "exception 2 (Illegal data address)", without the endpoint prefix.
+    static func refusal(_ error: ModbusConnection.Failure) -> String {
+        if let e = error.exception { return "exception \(e) (\(ModbusConnection.Failure.name(ofException: e)))" }
+        return error.message
     }
 
     /// [1, 2, 3, 7, 8] → [1...3, 7...8].

@@ -30,6 +30,12 @@ final class ModbusDevice: Driver {
     /// the last connect).
     var layout: PointLayout?
     var lastChain: SunSpecDiscovery.Chain?
+    /// The marker and common model as read with `lastChain`: the same words
+    /// at a reconnect mean the same device with the same firmware, so its
+    /// chain is taken as it was (one read instead of a walk of the chain).
+    var lastIdentity: [UInt16]?
+    /// SunSpec chain walks (scans or checks of the cached chain), for tests.
+    var chainWalks = 0
     var poller: GroupPoller?
     var writer: SetpointWriter
 
@@ -77,10 +83,14 @@ final class ModbusDevice: Driver {
         // been updated); flat points, if any, sit beside the placed ones.
         if profile.isSunSpec { layout = PointLayout(points: profile.points + (try discover(link))) }
         guard let layout else { throw PluginError.io("no point layout") }
-        // What was learned about holes and missing points is forgotten at
-        // each connect: a device that refused while booting gets another chance.
+        // Holes and refused points are learned afresh at each connect (a
+        // device that refused while booting gets another chance); how often
+        // each point was refused carries over, so a permanent refusal is
+        // still told from a transient one.
         let poller = GroupPoller(layout: layout, transport: profile.transport, groups: groupChannels, channels: channels,
-                                 log: { [host] in host.log(.warning, $0) })
+                                 relearning: self.poller?.relearning ?? Relearning(),
+                                 log: { [host] in host.log(.warning, $0) },
+                                 report: { [host] in host.report("disabled_points", $0) })
         self.poller = poller
         writer.layout = layout
         // A device that restarted may have lost what we wrote: write again.
@@ -109,6 +119,11 @@ final class ModbusDevice: Driver {
         let cache = SunSpecCache(directory: dataDirectory, endpoint: spec.description)
         do {
             chain = try link.perform(unit: spec.unitId, pauses: pauses) { c throws(ModbusConnection.Failure) in
+                if let known = lastChain, let identity = lastIdentity,
+                   try c.readRegisters(address: known.base, count: identity.count) == identity {
+                    return known
+                }
+                chainWalks += 1
                 let read = { (address: Int, count: Int) throws -> [UInt16] in try c.readRegisters(address: address, count: count) }
                 if let cached = cache.load(), SunSpecCache.stillValid(cached, read: read) { return cached }
                 do {
@@ -134,8 +149,14 @@ final class ModbusDevice: Driver {
         }
         if chain != lastChain {
             host.log(.info, "SunSpec device at \(chain.base): models \(chain.models.map { "\($0.id)" }.joined(separator: ", ")); \(placed.count) points placed")
+            lastIdentity = nil
         }
         lastChain = chain
+        if lastIdentity == nil, let common = chain.models.first, common.id == 1, common.start + 2 + common.length - chain.base <= 125 {
+            lastIdentity = try? link.perform(unit: spec.unitId, pauses: pauses) { c throws(ModbusConnection.Failure) in
+                try c.readRegisters(address: chain.base, count: common.start + 2 + common.length - chain.base)
+            }
+        }
         return placed
     }
 
@@ -149,7 +170,7 @@ final class ModbusDevice: Driver {
             host.log(.warning, "setpoint write refused: \(error.message)")
         }
         let now = host.monotonicNs
-        try poller.poll(group: group, link: link, unit: spec.unitId, pauses: pauses) { point, reading in
+        try poller.poll(group: group, link: link, unit: spec.unitId, pauses: pauses, nowNs: now) { point, reading in
             if point.isScaleFactor { writer.scaleFactors[point.name] = reading.value }
             guard let channel = point.channel else { return }
             switch reading.quality {
@@ -164,6 +185,17 @@ final class ModbusDevice: Driver {
         guard let link else { throw PluginError.io("not connected") }
         try writer.write(setpoints.map { (pointOfHandle[$0.channel] ?? "channel \($0.channel)", $0.value) },
                          nowNs: host.monotonicNs, link: link, unit: spec.unitId, pauses: pauses)
+    }
+}
+
+extension PluginError {
+    /// A failure that fails the whole poll: `.io` when the connection or
+    /// line failed (the host drops it and reconnects after a backoff),
+    /// `.unavailable` when the device answered that it cannot serve
+    /// (exceptions 4, 5, 6 after retries, 0x0A, 0x0B): the connection is
+    /// fine, and the host polls again on it after a backoff.
+    init(failing error: ModbusConnection.Failure) {
+        self = error.kind == .unitFailure ? PluginError(.unavailable, error.message) : PluginError.io(error.message)
     }
 }
 

@@ -77,7 +77,7 @@ struct SetpointWriter {
                 }
             }
         } catch {
-            if error.failsDevice { throw PluginError.io("\(point.name): \(error.message)") }
+            if error.failsDevice { throw PluginError(failing: .init(kind: error.kind, message: "\(point.name): \(error.message)")) }
             return "\(point.name): the device refused \(PointCodec.describe(prepared.deviceValue)): \(error.message)"
         }
         last[point.name] = (prepared.deviceValue, nowNs)
@@ -94,7 +94,7 @@ struct SetpointWriter {
                 return "\(point.name): wrote \(PointCodec.describe(expected)) but read back \(reading)"
             }
         } catch {
-            if error.failsDevice { throw PluginError.io("\(point.name): read-back: \(error.message)") }
+            if error.failsDevice { throw PluginError(failing: .init(kind: error.kind, message: "\(point.name): read-back: \(error.message)")) }
             return "\(point.name): read-back failed: \(error.message)"
         }
         return nil

@@ -13,4 +13,6 @@ _Static_assert(sizeof(sy_setpoint) == 40, "sy_setpoint layout changed");
 _Static_assert(sizeof(sy_plugin_descriptor) == 80, "ABI 1.0 descriptor size changed");
 _Static_assert(sizeof(sy_driver_api) == 40, "ABI 1.0 driver table size changed");
 _Static_assert(sizeof(sy_controller_api) == 16, "ABI 1.0 controller table size changed");
-_Static_assert(sizeof(sy_host_api) == 72, "ABI 1.0 host table size changed");
+_Static_assert(offsetof(sy_host_api, report) == 72, "ABI 1.0 host table size changed");
+// 1.1: the host table grew by `report`.
+_Static_assert(sizeof(sy_host_api) == 80, "ABI 1.1 host table size changed");

@@ -4,6 +4,10 @@ import SwitchyardModel
 
 /// What a device is doing, for status pages and tests.
 public struct DeviceStatus: Sendable, Hashable {
+    /// `connecting`: no poll has succeeded since the worker started or the
+    /// device last failed, and fewer than `fault_after_failures` attempts
+    /// in a row have failed. `running`: the last poll succeeded.
+    /// `faulted`: that many attempts (connects or polls) in a row failed.
     public enum State: String, Sendable {
         case connecting, running, faulted, stopped
     }
@@ -16,9 +20,24 @@ public struct DeviceStatus: Sendable, Hashable {
     public var pollFailures = 0
     public var writes = 0
     public var writeFailures = 0
+    /// Successful connects (driver starts), the first one included.
+    public var connects = 0
+    /// Times the worker dropped a connection after a failure.
     public var reconnects = 0
+    /// Failed attempts (connects or polls) since the last successful poll.
+    public var consecutiveFailures = 0
+    /// The failure the device is in now; nil once a poll succeeds again.
     public var lastError: String?
+    /// The most recent failure, kept after the device recovered, and when
+    /// it happened (wall clock, ns since the Unix epoch).
+    public var lastFailure: String?
+    public var lastFailureAtNs: Int64?
+    /// How long the worker waits before its next attempt, while failing.
+    public var backoffMs: Int?
     public var lastWriteError: String?
+    /// Conditions the driver reports about its device (e.g. points it
+    /// stopped reading), by key.
+    public var diagnostics: [String: String] = [:]
 }
 
 /// Runs one device: connects, polls its groups on their intervals, delivers
@@ -54,9 +73,13 @@ final class DeviceWorker: @unchecked Sendable {
     /// New poll intervals by group, taken up at the next step.
     private let pendingIntervals = Mutex<[String: Int64?]?>(nil)
     private var connected = false
-    private var nextStartNs: Int64 = 0
+    /// No connect or poll before this (the backoff after a failure).
+    private var nextAttemptNs: Int64 = 0
     private var backoffNs: Int64
     private var random: UInt64
+    private let faultAfterFailures: Int
+    /// When the current run of failures began (host clock), for the recovery line.
+    private var failingSinceNs: Int64?
 
     static let initialBackoffNs: Int64 = 500_000_000
     static let maximumBackoffNs: Int64 = 60_000_000_000
@@ -71,6 +94,7 @@ final class DeviceWorker: @unchecked Sendable {
         self.groups = device.pollGroups.map { Group(name: $0.name, intervalNs: $0.intervalMs.map { Int64($0) * 1_000_000 }, nextDueNs: 0) }
         self.backoffNs = Self.initialBackoffNs
         self.random = UInt64(truncatingIfNeeded: device.id.hashValue) | 1
+        self.faultAfterFailures = max(device.config.faultAfterFailures ?? 3, 1)
         self.status = Mutex(DeviceStatus(deviceId: device.id, profile: device.profile.id, plugin: device.plugin.pluginId))
     }
 
@@ -112,9 +136,23 @@ final class DeviceWorker: @unchecked Sendable {
     }
 
     /// Asks the thread to stop and waits for it. The driver is stopped on its
-    /// own thread; a device stuck in I/O delays this call (so the host makes
-    /// it on a thread of its own, see `EdgeHost.handOver`).
+    /// own thread; a device in I/O delays this call by at most its current
+    /// request (bounded by the device's timeout), so the host asks every
+    /// worker first and then joins them (`Retirement.destroy`).
     func stopThread() {
+        requestStop()
+        joinThread()
+    }
+
+    /// Asks the thread to stop without waiting: it ends after the request
+    /// it is in, and skips the polls still due in this round.
+    func requestStop() {
+        thread.withLock { _ in stopRequested.store(true, ordering: .releasing) }
+        signal.signal()
+    }
+
+    /// Waits for the thread asked to stop.
+    func joinThread() {
         let running = thread.withLock { t -> OSThread? in
             stopRequested.store(true, ordering: .releasing)
             defer { t = nil }
@@ -142,20 +180,22 @@ final class DeviceWorker: @unchecked Sendable {
                 if let interval { groups[i].nextDueNs = min(groups[i].nextDueNs, nowNs + interval) }
             }
         }
+        // After a failure nothing happens until the backoff has passed: not
+        // a connect, and not a poll on a connection that is still open.
+        guard nowNs >= nextAttemptNs else { return nextAttemptNs }
         if !connected {
-            guard nowNs >= nextStartNs else { return nextStartNs }
             let (code, error) = instance.start()
             if code != SY_OK {
-                fail("connect failed: \(error ?? statusName(code))", nowNs: nowNs)
-                return nextStartNs
+                failed("connect failed: \(error ?? statusName(code))", nowNs: nowNs)
+                return nextAttemptNs
             }
             connected = true
-            backoffNs = Self.initialBackoffNs
+            status.withLock { $0.connects += 1 }
             for i in groups.indices {
                 groups[i].nextDueNs = nowNs
                 groups[i].done = false
             }
-            status.withLock { $0.state = .running }
+            // The device is `running` only once a poll has succeeded.
         }
 
         let pending = inbox.withLock { box -> [sy_setpoint] in
@@ -175,7 +215,7 @@ final class DeviceWorker: @unchecked Sendable {
                 log.emit(.warning, "device \(device.id)", "setpoint write refused: \(error ?? statusName(code))")
                 if code == SY_ERR_IO {
                     disconnect(nowNs: nowNs, reason: "write failed: \(error ?? "")")
-                    return nextStartNs
+                    return nextAttemptNs
                 }
             }
         }
@@ -183,55 +223,107 @@ final class DeviceWorker: @unchecked Sendable {
         var next = nowNs + 1_000_000_000
         for i in groups.indices {
             if groups[i].done { continue }
+            if stopRequested.load(ordering: .relaxed) { return nowNs }
             if groups[i].nextDueNs <= nowNs {
                 let (code, error) = instance.poll(groups[i].name)
+                status.withLock { $0.polls += 1 }
+                advance(&groups[i], nowNs: nowNs)
                 if code != SY_OK {
                     status.withLock { $0.pollFailures += 1 }
-                    if code == SY_ERR_IO || code == SY_ERR_UNAVAILABLE {
-                        disconnect(nowNs: nowNs, reason: "poll \(groups[i].name) failed: \(error ?? statusName(code))")
-                        return nextStartNs
+                    let reason = "poll \(groups[i].name) failed: \(error ?? statusName(code))"
+                    if code == SY_ERR_IO {
+                        disconnect(nowNs: nowNs, reason: reason)
+                    } else {
+                        // The connection is fine, the device is not (it
+                        // answered that it cannot serve): keep the
+                        // connection, and back off all the same.
+                        failed(reason, nowNs: nowNs)
                     }
-                    page.mark(.fault, at: nowNs)
-                    status.withLock { $0.lastError = error }
+                    return nextAttemptNs
                 }
-                status.withLock { $0.polls += 1 }
-                if let interval = groups[i].intervalNs {
-                    // Stay on the grid of intervals; skip missed slots instead of bursting.
-                    var due = groups[i].nextDueNs + interval
-                    if due <= nowNs { due = nowNs + interval }
-                    groups[i].nextDueNs = due
-                } else {
-                    groups[i].done = true
-                }
+                succeeded(nowNs: nowNs)
             }
             if !groups[i].done { next = min(next, groups[i].nextDueNs) }
         }
         return next
     }
 
+    /// The next slot of a group after a poll.
+    private func advance(_ group: inout Group, nowNs: Int64) {
+        guard let interval = group.intervalNs else {
+            group.done = true
+            return
+        }
+        // Stay on the grid of intervals; skip missed slots instead of bursting.
+        var due = group.nextDueNs &+ interval
+        if due <= nowNs { due = nowNs &+ interval }
+        group.nextDueNs = due
+    }
+
+    /// A poll succeeded: the device runs, its backoff starts over, and a
+    /// recovery is logged with how long the device was failing.
+    private func succeeded(nowNs: Int64) {
+        backoffNs = Self.initialBackoffNs
+        let recovered = status.withLock { s -> (failures: Int, error: String?)? in
+            defer {
+                s.state = .running
+                s.consecutiveFailures = 0
+                s.lastError = nil
+                s.backoffMs = nil
+            }
+            return s.state == .running ? nil : (s.consecutiveFailures, s.lastError)
+        }
+        if let recovered, recovered.failures > 0 {
+            let downS = failingSinceNs.map { Double(nowNs - $0) / 1e9 } ?? 0
+            log.emit(.info, "device \(device.id)",
+                     "recovered: polling again after \(recovered.failures) failed attempt\(recovered.failures == 1 ? "" : "s") over \(Self.seconds(downS)) (last: \(recovered.error ?? "?"))")
+        }
+        failingSinceNs = nil
+    }
+
+    static func seconds(_ s: Double) -> String {
+        s < 10 ? String(Double(Int(s * 10)) / 10) + " s" : String(Int(s)) + " s"
+    }
+
     private func disconnect(nowNs: Int64, reason: String) {
         instance.stop()
         connected = false
-        fail(reason, nowNs: nowNs)
         status.withLock { $0.reconnects += 1 }
+        failed(reason, nowNs: nowNs)
     }
 
-    private func fail(_ message: String, nowNs: Int64) {
+    /// A connect or poll failed: the device's values turn `fault`, the next
+    /// attempt waits out the backoff (full jitter over the upper half of the
+    /// window, which doubles up to 60 s and starts over only after a
+    /// successful poll: a device that accepts connections and then fails
+    /// every read backs off like one that refuses them), and after
+    /// `fault_after_failures` failures in a row the device is `faulted`.
+    private func failed(_ message: String, nowNs: Int64) {
         page.mark(.fault, at: nowNs)
-        // Full jitter within the current backoff window, then double it.
+        if failingSinceNs == nil { failingSinceNs = nowNs }
         random ^= random << 13
         random ^= random >> 7
         random ^= random << 17
         let jitter = Int64(random % UInt64(backoffNs / 2 + 1))
-        nextStartNs = nowNs + backoffNs / 2 + jitter
+        let wait = backoffNs / 2 + jitter
+        nextAttemptNs = nowNs + wait
         backoffNs = min(backoffNs * 2, Self.maximumBackoffNs)
-        let changed = status.withLock { s -> Bool in
-            defer {
-                s.state = .faulted
-                s.lastError = message
-            }
-            return s.lastError != message
+        let wall = clock.wallClockNs()
+        let (changed, faulted) = status.withLock { s -> (Bool, Bool) in
+            let changed = s.lastError != message
+            s.consecutiveFailures += 1
+            let wasFaulted = s.state == .faulted
+            s.state = s.consecutiveFailures >= faultAfterFailures ? .faulted : .connecting
+            s.lastError = message
+            s.lastFailure = message
+            s.lastFailureAtNs = wall
+            s.backoffMs = Int(wait / 1_000_000)
+            return (changed, !wasFaulted && s.state == .faulted)
         }
-        if changed { log.emit(.warning, "device \(device.id)", message) }
+        if faulted {
+            log.emit(.warning, "device \(device.id)", "faulted after \(faultAfterFailures) failed attempt\(faultAfterFailures == 1 ? "" : "s") in a row: \(message)")
+        } else if changed {
+            log.emit(.warning, "device \(device.id)", message)
+        }
     }
 }

@@ -44,7 +44,11 @@ extension EdgeHost {
             periodMs: running?.resolved.config.coreCycle.periodMs,
             statistics: s.statistics,
             controllers: s.controllers,
-            devices: running?.workers.map { w in w.status.withLock { $0 } } ?? [],
+            devices: running?.workers.map { w in
+                var d = w.status.withLock { $0 }
+                d.diagnostics = w.page.diagnostics.withLock { $0 }
+                return d
+            } ?? [],
             activeAlarms: s.activeAlarms.sorted(),
             recentAlarmEvents: s.alarmEvents,
             lastApplyError: s.lastApplyError,

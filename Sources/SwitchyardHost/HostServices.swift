@@ -51,7 +51,7 @@ final class InstanceContext: @unchecked Sendable {
             struct_size: UInt32(MemoryLayout<sy_host_api>.size),
             context: Unmanaged.passUnretained(self).toOpaque(),
             log: hostLog, monotonic_ns: hostMonotonic, wall_clock_ns: hostWallClock,
-            channel: hostChannel, read: hostRead, write: hostWrite, publish: hostPublish))
+            channel: hostChannel, read: hostRead, write: hostWrite, publish: hostPublish, report: hostReport))
         return table
     }
 
@@ -129,6 +129,19 @@ private let hostPublish: @convention(c) (UnsafeMutableRawPointer?, sy_channel, U
     let ctx = InstanceContext.from(context)
     guard let page = ctx.page, let value else { return SY_ERR_INVALID }
     return page.publish(handle, value.pointee) ? SY_OK : SY_ERR_UNAVAILABLE
+}
+
+private let hostReport: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Void = { context, key, text in
+    let ctx = InstanceContext.from(context)
+    guard let page = ctx.page, let key else { return }
+    page.report(boundedString(key, 64), text.map { boundedString($0, 1024) })
+}
+
+/// A C string read up to its NUL or `limit` bytes, whichever comes first.
+func boundedString(_ s: UnsafePointer<CChar>, _ limit: Int) -> String {
+    var n = 0
+    while n < limit && s[n] != 0 { n += 1 }
+    return String(decoding: UnsafeRawBufferPointer(start: s, count: n), as: UTF8.self)
 }
 
 /// Copies a message into a C buffer, truncated and NUL-terminated.

@@ -195,8 +195,11 @@ struct Retirement: @unchecked Sendable {
     /// Stops the workers (joining their threads if they run) and destroys
     /// every instance.
     func destroy(threads: Bool) {
+        // Every worker is asked first, so that devices stuck in I/O wait
+        // out their requests together, not one after the other.
+        if threads { for worker in workers { worker.requestStop() } }
         for worker in workers {
-            if threads { worker.stopThread() } else { worker.shutDown() }
+            if threads { worker.joinThread() } else { worker.shutDown() }
             worker.instance.destroy()
         }
         for slot in controllers { slot.instance.destroy() }

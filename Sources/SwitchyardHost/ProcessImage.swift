@@ -125,6 +125,8 @@ final class DevicePage: Sendable {
     /// Changes with the poll intervals (a period change).
     let staleAfterNs: Mutex<[Int64?]>
     let values: Mutex<[sy_value]>
+    /// What the driver reports about its device (`sy_host_api.report`).
+    let diagnostics = Mutex<[String: String]>([:])
 
     init(deviceId: String, handles: [Int32], staleAfterNs: [Int64?]) {
         self.deviceId = deviceId
@@ -136,6 +138,17 @@ final class DevicePage: Sendable {
         self.firstHandle = low
         self.slots = slots
         values = Mutex([sy_value](repeating: .unavailable, count: handles.count))
+    }
+
+    /// [io] Sets or (nil or empty text) clears one of the driver's reports.
+    func report(_ key: String, _ text: String?) {
+        diagnostics.withLock { d in
+            if let text, !text.isEmpty {
+                if d[key] != nil || d.count < 16 { d[key] = text }
+            } else {
+                d[key] = nil
+            }
+        }
     }
 
     /// [io] Stores a fresh value; false if the handle is not this device's.

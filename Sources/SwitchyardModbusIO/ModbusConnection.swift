@@ -27,15 +27,50 @@ public final class ModbusConnection {
 
         public var kind: Kind
         public var message: String
+        /// The exception code of a device's refusal (1–11), nil for any
+        /// other failure.
+        public var exception: UInt8?
         public var description: String { message }
+
+        /// Exception 6: the device is busy; the same request may succeed
+        /// a moment later.
+        public var isBusy: Bool { exception == 6 }
 
         /// The device cannot be read now (reconnect with backoff), as
         /// opposed to a refusal of one request.
         public var failsDevice: Bool { kind == .io || kind == .unitFailure }
 
-        public init(kind: Kind, message: String) {
+        public init(kind: Kind, message: String, exception: UInt8? = nil) {
             self.kind = kind
             self.message = message
+            self.exception = exception
+        }
+
+        /// The kind of failure an exception code stands for.
+        public static func kind(ofException code: UInt8) -> Kind {
+            switch code {
+            case 1: .illegalFunction
+            case 2: .illegalDataAddress
+            case 3: .illegalDataValue
+            case 4, 5, 6, 0x0A, 0x0B: .unitFailure
+            default: .io
+            }
+        }
+
+        /// The name the Modbus specification gives an exception code.
+        public static func name(ofException code: UInt8) -> String {
+            switch code {
+            case 1: "Illegal function"
+            case 2: "Illegal data address"
+            case 3: "Illegal data value"
+            case 4: "Server device failure"
+            case 5: "Acknowledge (processing a long request)"
+            case 6: "Server device busy"
+            case 8: "Memory parity error"
+            case 0x0A: "Gateway path unavailable"
+            case 0x0B: "Gateway target device failed to respond"
+            default: "Unknown exception"
+            }
         }
     }
 
@@ -64,34 +99,42 @@ public final class ModbusConnection {
     private let context: OpaquePointer
     public let endpoint: String
     public private(set) var unitId: Int
+    /// Modbus TCP is framed here (see `ModbusTCPFrame`); RTU by libmodbus.
+    private let isTCP: Bool
+    private var transaction: UInt16 = 0
+    /// The longest a request may take, from sending it to the last byte of
+    /// its answer.
+    public private(set) var timeoutMs: Int
 
     /// A Modbus TCP connection to `host:port`, unit `unitId`; `connect()` opens it.
     public init(host: String, port: Int, unitId: Int, timeoutMs: Int = 1000) throws(Failure) {
-        guard let ctx = modbus_new_tcp(host, Int32(port)) else {
+        guard let ctx = modbus_new_tcp(host, Int32(clamping: port)) else {
             throw Failure(kind: .io, message: "cannot create a Modbus TCP context for \(host):\(port): \(Self.lastError())")
         }
         context = ctx
         endpoint = "\(host):\(port)"
         self.unitId = unitId
+        self.timeoutMs = timeoutMs
+        isTCP = true
         configure(unitId: unitId, timeoutMs: timeoutMs)
     }
 
     /// A Modbus RTU connection on a serial line; `connect()` opens it.
     public init(serial: SerialSettings, unitId: Int, timeoutMs: Int = 1000) throws(Failure) {
-        guard let ctx = modbus_new_rtu(serial.device, Int32(serial.baud), serial.parity.code, Int32(serial.dataBits), Int32(serial.stopBits)) else {
+        guard let ctx = modbus_new_rtu(serial.device, Int32(clamping: serial.baud), serial.parity.code, Int32(clamping: serial.dataBits), Int32(clamping: serial.stopBits)) else {
             throw Failure(kind: .io, message: "cannot create a Modbus RTU context for \(serial.device) (\(serial.baud) \(serial.dataBits)\(serial.parity.rawValue.prefix(1).uppercased())\(serial.stopBits)): \(Self.lastError())")
         }
         context = ctx
         endpoint = serial.device
         self.unitId = unitId
+        self.timeoutMs = timeoutMs
+        isTCP = false
         configure(unitId: unitId, timeoutMs: timeoutMs)
     }
 
     private func configure(unitId: Int, timeoutMs: Int) {
-        modbus_set_slave(context, Int32(unitId))
-        modbus_set_response_timeout(context, UInt32(timeoutMs / 1000), UInt32(timeoutMs % 1000) * 1000)
-        // A byte gap longer than this inside one answer is a broken answer.
-        modbus_set_byte_timeout(context, 0, 500_000)
+        modbus_set_slave(context, Int32(clamping: unitId))
+        setTimeout(ms: timeoutMs)
     }
 
     deinit {
@@ -99,62 +142,103 @@ public final class ModbusConnection {
         modbus_free(context)
     }
 
+    /// Opens the connection; over TCP the connect itself is bounded by the timeout.
     public func connect() throws(Failure) {
         guard modbus_connect(context) == 0 else { throw failure("connect") }
     }
 
     public func close() { modbus_close(context) }
 
-    /// Drops whatever is left of a broken answer.
-    public func flush() { _ = modbus_flush(context) }
+    /// Drops whatever is left of a broken or late answer.
+    public func flush() {
+        if isTCP { discardPending() } else { _ = modbus_flush(context) }
+    }
 
     /// The unit (slave) id of the next requests; several devices on one RTU
     /// line share a connection and set their own before each request.
     public func setUnit(_ unitId: Int) {
         guard unitId != self.unitId else { return }
-        modbus_set_slave(context, Int32(unitId))
+        modbus_set_slave(context, Int32(clamping: unitId))
         self.unitId = unitId
     }
 
+    /// Over TCP `ms` bounds each whole request. Over RTU libmodbus waits
+    /// `ms` for the first byte of an answer and at most a byte gap (a tenth
+    /// of `ms`, 20–500 ms) for each of the next ones: a frame ends at a gap.
     public func setTimeout(ms: Int) {
+        let ms = min(max(ms, 1), 600_000)
+        timeoutMs = ms
         modbus_set_response_timeout(context, UInt32(ms / 1000), UInt32(ms % 1000) * 1000)
+        let gapMs = min(max(ms / 10, 20), 500)
+        modbus_set_byte_timeout(context, UInt32(gapMs / 1000), UInt32(gapMs % 1000) * 1000)
     }
 
     /// FC3 (holding) or FC4 (input): `count` registers from `address`.
     public func readRegisters(input: Bool = false, address: Int, count: Int) throws(Failure) -> [UInt16] {
+        let what = "read \(input ? "input" : "holding") registers \(address)+\(count)"
+        if isTCP {
+            let data = try transact(Self.pdu(input ? 4 : 3, address, count), expecting: .read(byteCount: 2 * count), what)
+            return (0..<count).map { UInt16(data[2 * $0]) << 8 | UInt16(data[2 * $0 + 1]) }
+        }
         var out = [UInt16](repeating: 0, count: count)
         let n = out.withUnsafeMutableBufferPointer { buf in
             input ? modbus_read_input_registers(context, Int32(address), Int32(count), buf.baseAddress)
                   : modbus_read_registers(context, Int32(address), Int32(count), buf.baseAddress)
         }
-        try check(n, count, "read \(input ? "input" : "holding") registers \(address)+\(count)")
+        try check(n, count, what)
         return out
     }
 
     /// FC1 (coils) or FC2 (discrete inputs): `count` bits from `address`, as 0/1.
     public func readBits(discrete: Bool = false, address: Int, count: Int) throws(Failure) -> [UInt16] {
+        let what = "read \(discrete ? "discrete inputs" : "coils") \(address)+\(count)"
+        if isTCP {
+            let data = try transact(Self.pdu(discrete ? 2 : 1, address, count), expecting: .read(byteCount: (count + 7) / 8), what)
+            return (0..<count).map { UInt16(data[$0 / 8] >> UInt8($0 % 8) & 1) }
+        }
         var out = [UInt8](repeating: 0, count: count)
         let n = out.withUnsafeMutableBufferPointer { buf in
             discrete ? modbus_read_input_bits(context, Int32(address), Int32(count), buf.baseAddress)
                      : modbus_read_bits(context, Int32(address), Int32(count), buf.baseAddress)
         }
-        try check(n, count, "read \(discrete ? "discrete inputs" : "coils") \(address)+\(count)")
+        try check(n, count, what)
         return out.map { UInt16($0 == 0 ? 0 : 1) }
     }
 
     /// FC6 for one register, FC16 for several (as the profile says).
     public func writeRegisters(address: Int, values: [UInt16], single: Bool) throws(Failure) {
+        let what = "write registers \(address)+\(values.count)"
+        if isTCP {
+            if single && values.count == 1 {
+                _ = try transact(Self.pdu(6, address, Int(values[0])), expecting: .echo, what)
+            } else {
+                let data = values.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] }
+                _ = try transact(Self.pdu(16, address, values.count) + [UInt8(data.count)] + data, expecting: .writeMultiple, what)
+            }
+            return
+        }
         let rc: Int32
         if single && values.count == 1 {
             rc = modbus_write_register(context, Int32(address), values[0])
         } else {
             rc = values.withUnsafeBufferPointer { modbus_write_registers(context, Int32(address), Int32(values.count), $0.baseAddress) }
         }
-        guard rc >= 0 else { throw failure("write registers \(address)+\(values.count)") }
+        guard rc >= 0 else { throw failure(what) }
     }
 
     /// FC5 for one coil, FC15 for several.
     public func writeCoils(address: Int, values: [Bool], single: Bool) throws(Failure) {
+        let what = "write coils \(address)+\(values.count)"
+        if isTCP {
+            if single && values.count == 1 {
+                _ = try transact(Self.pdu(5, address, values[0] ? 0xFF00 : 0), expecting: .echo, what)
+            } else {
+                var packed = [UInt8](repeating: 0, count: (values.count + 7) / 8)
+                for (i, v) in values.enumerated() where v { packed[i / 8] |= 1 << UInt8(i % 8) }
+                _ = try transact(Self.pdu(15, address, values.count) + [UInt8(packed.count)] + packed, expecting: .writeMultiple, what)
+            }
+            return
+        }
         let rc: Int32
         if single && values.count == 1 {
             rc = modbus_write_bit(context, Int32(address), values[0] ? 1 : 0)
@@ -162,8 +246,104 @@ public final class ModbusConnection {
             var bytes = values.map { UInt8($0 ? 1 : 0) }
             rc = bytes.withUnsafeMutableBufferPointer { modbus_write_bits(context, Int32(address), Int32(values.count), $0.baseAddress) }
         }
-        guard rc >= 0 else { throw failure("write coils \(address)+\(values.count)") }
+        guard rc >= 0 else { throw failure(what) }
     }
+
+    // MARK: Modbus TCP
+
+    /// A PDU of a function code and two 16-bit fields (address, and count or value).
+    private static func pdu(_ function: UInt8, _ a: Int, _ b: Int) -> [UInt8] {
+        [function, UInt8(truncatingIfNeeded: a >> 8), UInt8(truncatingIfNeeded: a), UInt8(truncatingIfNeeded: b >> 8), UInt8(truncatingIfNeeded: b)]
+    }
+
+    /// Sends one request and reads its whole answer within `timeoutMs`,
+    /// checking the header (transaction, protocol, unit, length) and the
+    /// PDU against the request. A device that trickles its answer byte by
+    /// byte gets the same deadline as one that stays silent.
+    private func transact(_ pdu: [UInt8], expecting: ModbusTCPFrame.Expectation, _ what: String) throws(Failure) -> [UInt8] {
+        let socket = modbus_get_socket(context)
+        guard socket >= 0 else { throw Failure(kind: .io, message: "\(endpoint) unit \(unitId): \(what): not connected") }
+        let deadline = Self.nowNs() + Int64(timeoutMs) * 1_000_000
+        func fail(_ reason: String) -> Failure { Failure(kind: .io, message: "\(endpoint) unit \(unitId): \(what): \(reason)") }
+
+        // Bytes waiting now belong to no request of ours (a late answer).
+        discardPending()
+        transaction &+= 1
+        let unit = UInt8(truncatingIfNeeded: unitId)
+        try send(socket, ModbusTCPFrame.request(transaction: transaction, unit: unit, pdu: pdu), deadline: deadline, fail)
+        let head = try receive(socket, ModbusTCPFrame.headerSize, deadline: deadline, fail)
+        guard let header = ModbusTCPFrame.header(head) else { throw fail("no answer header") }
+        if let problem = ModbusTCPFrame.problem(with: header, transaction: transaction, unit: unit) { throw fail(problem) }
+        let answer = try receive(socket, header.length - 1, deadline: deadline, fail)
+        var extra: UInt8 = 0
+        if recv(socket, &extra, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) > 0 {
+            throw fail("the answer is longer than its header says (trailing bytes)")
+        }
+        switch ModbusTCPFrame.check(answer, request: pdu, expecting: expecting) {
+        case .data(let data): return data
+        case .malformed(let reason): throw fail(reason)
+        case .exception(let code):
+            throw Failure(kind: Failure.kind(ofException: code),
+                          message: "\(endpoint) unit \(unitId): \(what): exception \(code) (\(Failure.name(ofException: code)))", exception: code)
+        }
+    }
+
+    private func send(_ socket: Int32, _ bytes: [UInt8], deadline: Int64, _ fail: (String) -> Failure) throws(Failure) {
+        var sent = 0
+        while sent < bytes.count {
+            try wait(socket, for: Int16(POLLOUT), deadline: deadline, fail, "could not send within \(timeoutMs) ms")
+            let n = bytes.withUnsafeBytes { Glibc.send(socket, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
+            if n < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                throw fail("send: \(String(cString: strerror(errno)))")
+            }
+            sent += n
+        }
+    }
+
+    private func receive(_ socket: Int32, _ count: Int, deadline: Int64, _ fail: (String) -> Failure) throws(Failure) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        var have = 0
+        while have < count {
+            let reason = have == 0 ? "timed out: no answer within \(timeoutMs) ms"
+                : "timed out: the answer was incomplete after \(timeoutMs) ms"
+            try wait(socket, for: Int16(POLLIN), deadline: deadline, fail, reason)
+            let n = out.withUnsafeMutableBytes { Glibc.recv(socket, $0.baseAddress! + have, count - have, Int32(MSG_DONTWAIT)) }
+            if n == 0 { throw fail("the device closed the connection") }
+            if n < 0 {
+                if errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK { continue }
+                throw fail("receive: \(String(cString: strerror(errno)))")
+            }
+            have += n
+        }
+        return out
+    }
+
+    private func wait(_ socket: Int32, for events: Int16, deadline: Int64, _ fail: (String) -> Failure, _ timeout: String) throws(Failure) {
+        while true {
+            let left = deadline - Self.nowNs()
+            if left <= 0 { throw fail(timeout) }
+            var p = pollfd(fd: socket, events: events, revents: 0)
+            let rc = poll(&p, 1, Int32(clamping: (left + 999_999) / 1_000_000))
+            if rc > 0 { return }
+            if rc < 0 && errno != EINTR { throw fail("poll: \(String(cString: strerror(errno)))") }
+        }
+    }
+
+    private func discardPending() {
+        let socket = modbus_get_socket(context)
+        guard socket >= 0 else { return }
+        var sink = [UInt8](repeating: 0, count: 512)
+        while sink.withUnsafeMutableBytes({ recv(socket, $0.baseAddress, 512, Int32(MSG_DONTWAIT)) }) > 0 {}
+    }
+
+    static func nowNs() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    // MARK: libmodbus (RTU)
 
     /// A read's result: the whole answer, a short one (no errno to trust),
     /// or libmodbus's error.
@@ -175,11 +355,12 @@ public final class ModbusConnection {
 
     private func failure(_ what: String) -> Failure {
         let code = errno
-        let kind: Failure.Kind = code == sy_modbus_errno_illegal_data_address() ? .illegalDataAddress
-            : code == sy_modbus_errno_illegal_function() ? .illegalFunction
-            : code == sy_modbus_errno_illegal_data_value() ? .illegalDataValue
-            : sy_modbus_errno_is_unit_failure(code) != 0 ? .unitFailure : .io
-        return Failure(kind: kind, message: "\(endpoint) unit \(unitId): \(what): \(Self.lastError(code))")
+        let exception = sy_modbus_exception_code(code)
+        if exception > 0 {
+            let e = UInt8(exception)
+            return Failure(kind: Failure.kind(ofException: e), message: "\(endpoint) unit \(unitId): \(what): \(Self.lastError(code))", exception: e)
+        }
+        return Failure(kind: .io, message: "\(endpoint) unit \(unitId): \(what): \(Self.lastError(code))")
     }
 
     static func lastError(_ code: Int32 = errno) -> String {

@@ -198,6 +198,10 @@ public struct DeviceConfig: Sendable, Hashable {
     /// Group name → channel names (spec 000: `"fast": ["ActivePower", "Soc"]`).
     public var pollGroups: [String: [String]]
     public var pollIntervalMs: Int?
+    /// Consecutive failed attempts (connects or polls) after which the
+    /// device is reported `faulted`; before that it is `connecting`.
+    /// Default 3.
+    public var faultAfterFailures: Int?
     public var path: JSONPath
 
     init?(_ value: JSONValue, at path: JSONPath, issues: IssueList) {
@@ -226,6 +230,7 @@ public struct DeviceConfig: Sendable, Hashable {
             }
         }
         pollIntervalMs = r.integer("poll_interval_ms", min: 1)
+        faultAfterFailures = r.integer("fault_after_failures", min: 1, max: 1000)
         r.rejectUnknownKeys()
         guard let deviceId, let profile else { return nil }
         if deviceId.contains("/") { issues.add(path.appending("device_id"), "must not contain '/' (it separates device and channel)") }

@@ -99,6 +99,15 @@ public final class HostContext: @unchecked Sendable {
         }
     }
 
+    /// [io] A driver reports a condition of its device for status pages
+    /// (`diagnostics` in the edge's status), under a short key; nil or an
+    /// empty text clears it. Does nothing in a host older than ABI 1.1.
+    public func report(_ key: String, _ text: String?) {
+        guard api.pointee.struct_size >= UInt32(MemoryLayout<sy_host_api>.offset(of: \sy_host_api.report)! + MemoryLayout<UnsafeRawPointer>.size),
+              let report = api.pointee.report else { return }
+        report(api.pointee.context, key, text)
+    }
+
     /// [io] A driver publishes a fresh value of one of its channels. False
     /// if the channel is not one of this device's.
     @discardableResult

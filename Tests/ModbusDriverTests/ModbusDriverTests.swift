@@ -100,14 +100,29 @@ import SwitchyardTestSupport
                                    extraProfiles: [try DriverFixture.folder()])
         site.run(cycles: 2)
         #expect(site.value("d/I16") == 123.4)
+        #expect(site.host.status().devices[0].state == .running)
         server.stop()
-        site.run(cycles: 2)
+        site.run(cycles: 1)
+        // One failure: the values are fault at once, the device is no longer
+        // running, but not yet faulted (fault_after_failures is 3).
         #expect(site.quality("d/I16") == .fault)
-        #expect(site.host.status().devices[0].state == .faulted)
+        #expect(site.host.status().devices[0].state == .connecting)
+        site.run(cycles: 6)
+        var status = site.host.status().devices[0]
+        #expect(status.state == .faulted)
+        #expect(status.consecutiveFailures >= 3)
+        #expect(status.lastError != nil)
         server = try PymodbusServer(units: [1: DriverFixture.unit], port: port)
         site.run(cycles: 70)  // backoff is at most 60 s
         #expect(site.value("d/I16") == 123.4)
-        #expect(site.host.status().devices[0].reconnects >= 1)
+        status = site.host.status().devices[0]
+        #expect(status.state == .running)
+        #expect(status.reconnects >= 1)
+        // Healthy again: no current error, the last failure kept with its time.
+        #expect(status.lastError == nil)
+        #expect(status.lastFailure != nil)
+        #expect(status.lastFailureAtNs != nil)
+        #expect(status.consecutiveFailures == 0)
     }
 
     @Test func malformedAnswersFaultTheDeviceAndNothingElse() throws {

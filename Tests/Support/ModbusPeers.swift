@@ -122,3 +122,67 @@ public final class SerialPair {
                                ready: "starting data transfer loop", what: "socat (make test installs it)")
     }
 }
+
+/// Tests/Fixtures/modbus/hostile.py: Modbus TCP devices that misbehave as
+/// field devices do (exceptions, wrong unit or transaction, broken frames,
+/// silence, trickling answers), one listening port each, in one process.
+public final class HostileModbus {
+    public struct Device {
+        /// One of hostile.py's modes: "ok", "hang", "exception:6", "boot:2:10", "trickle:450", …
+        public var mode: String
+        /// "random", "sentinel", "zero", or "table" (then `holding`, `input`, `coils`, `discrete`).
+        public var fill: String
+        public var tables: PymodbusServer.Unit?
+
+        public init(_ mode: String, fill: String = "random") {
+            self.mode = mode
+            self.fill = fill
+        }
+
+        public init(_ mode: String, unit: PymodbusServer.Unit) {
+            self.mode = mode
+            fill = "table"
+            tables = unit
+        }
+
+        var json: [String: Any] {
+            var d: [String: Any] = ["mode": mode, "fill": fill]
+            if let tables { d.merge(tables.json) { a, _ in a } }
+            return d
+        }
+    }
+
+    /// The port of each device, in the order given.
+    public let ports: [Int]
+    let tracePath: String
+    let peer: PeerProcess
+
+    public init(_ devices: [Device]) throws {
+        let directory = TestPaths.temporaryDirectory()
+        tracePath = directory + "/trace.log"
+        let spec: [String: Any] = ["devices": devices.map(\.json), "trace": tracePath]
+        try JSONSerialization.data(withJSONObject: spec).write(to: URL(fileURLWithPath: directory + "/spec.json"))
+        peer = try PeerProcess(["python3", "-W", "ignore", TestPaths.packageRoot + "/Tests/Fixtures/modbus/hostile.py", directory + "/spec.json"],
+                               ready: "\n", what: "hostile.py")
+        let line = peer.banner.split(separator: "\n").first { $0.hasPrefix("ready") } ?? ""
+        ports = line.split(separator: " ").dropFirst().compactMap { Int($0) }
+        guard ports.count == devices.count else {
+            throw CFixture.FixtureError(message: "hostile.py said \(peer.banner.debugDescription)")
+        }
+    }
+
+    /// Events of one device: (monotonic seconds, "connect" or "req FC ADDRESS COUNT").
+    public func events(port: Int) -> [(time: Double, what: String)] {
+        let text = (try? String(contentsOfFile: tracePath, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { line in
+            let f = line.split(separator: " ", maxSplits: 2)
+            guard f.count == 3, Int(f[1]) == port, let t = Double(f[0]) else { return nil }
+            return (t, String(f[2]))
+        }
+    }
+
+    public func connects(port: Int) -> Int { events(port: port).filter { $0.what == "connect" }.count }
+    public func requests(port: Int) -> Int { events(port: port).filter { $0.what.hasPrefix("req") }.count }
+
+    public func stop() { peer.stop() }
+}

@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import Synchronization
 import SwitchyardHost
 import SwitchyardJSON
 import SwitchyardModel
@@ -34,18 +36,51 @@ public enum TestPaths {
 
 /// One site on a manual clock, with device I/O stepped inline: runs simulated
 /// hours in a fraction of a second and gives the same numbers every time.
+/// Every line a `Logger` made with `handler` wrote, for tests that check what was logged.
+public final class RecordedLog: Sendable {
+    private let lines = Mutex<[String]>([])
+
+    public init() {}
+
+    public var all: [String] { lines.withLock { $0 } }
+
+    public var handler: some LogHandler { Handler(log: self) }
+
+    struct Handler: LogHandler {
+        let log: RecordedLog
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+            let meta = (metadata ?? [:]).merging(self.metadata) { a, _ in a }.map { "\($0)=\($1)" }.sorted().joined(separator: " ")
+            log.lines.withLock { $0.append("\(level) \(meta) \(message)") }
+        }
+    }
+}
+
 public final class SiteHarness {
     public let host: EdgeHost
     public let clock: ManualClock
     public var periodNs: Int64
 
     /// Loads the built plugins and the repository's profiles (plus `extraProfiles`).
-    public init(config: String, startHour: Double = 12, extraProfiles: [String] = [], dataDirectory: String? = nil) throws {
+    /// What the host logged, when `recordLog` was set.
+    public let log: RecordedLog?
+
+    public init(config: String, startHour: Double = 12, extraProfiles: [String] = [], dataDirectory: String? = nil, recordLog: Bool = false) throws {
         // 2026-01-01T00:00:00Z plus the start hour.
         clock = ManualClock(startNs: 1_000_000_000, wallClockOriginNs: 1_767_225_600_000_000_000 + Int64(startHour * 3.6e12) - 1_000_000_000)
         let plugins = PluginCatalog.load(directories: [TestPaths.pluginDirectory])
         let profiles = ProfileCatalog.load(directories: [TestPaths.profileDirectory] + extraProfiles)
-        host = EdgeHost(plugins: plugins, profiles: profiles, clock: clock, deviceIO: .inline, dataDirectory: dataDirectory)
+        let log = recordLog ? RecordedLog() : nil
+        self.log = log
+        host = EdgeHost(plugins: plugins, profiles: profiles, clock: clock, deviceIO: .inline,
+                        logger: log.map { l in Logger(label: "test") { _ in l.handler } } ?? Logger(label: "switchyard.edge"),
+                        dataDirectory: dataDirectory)
         let document = try EdgeConfig(parsing: config, file: "test config")
         periodNs = Int64(document.coreCycle.periodMs) * 1_000_000
         try host.apply(document)
@@ -73,6 +108,14 @@ public final class SiteHarness {
     }
 
     public func quality(_ address: String) -> ValueQuality? { host.reading(address)?.quality }
+
+    /// The lines logged so far (with `recordLog`).
+    public var logLines: [String] {
+        host.log.flush()
+        return log?.all ?? []
+    }
+
+    public func device(_ id: String) -> DeviceStatus? { host.status().devices.first { $0.deviceId == id } }
 
     public func controller(_ id: String) -> ControllerStatus? { host.status().controllers.first { $0.id == id } }
 

@@ -40,7 +40,7 @@ extern "C" {
 #endif
 
 #define SY_ABI_MAJOR 1
-#define SY_ABI_MINOR 0
+#define SY_ABI_MINOR 1
 #define SY_ENTRY_SYMBOL "switchyard_plugin_entry_v1"
 
 /* ---- status codes ------------------------------------------------------ */
@@ -130,6 +130,14 @@ typedef struct sy_host_api {
     /* [io] A driver publishes a fresh value of one of its own channels.
      * SY_ERR_UNAVAILABLE if the handle is not one of this device's channels. */
     sy_status (*publish)(void *context, sy_channel channel, const sy_value *value);
+
+    /* ---- ABI 1.1: check struct_size before calling (a 1.0 host has 72 bytes) */
+
+    /* [io] A driver reports a condition of its device that status pages
+     * should show, under a short key (e.g. "disabled_points"), as one line
+     * of text; NULL or "" clears the key. The host copies both strings.
+     * Keys and texts are cut at 64 and 1024 bytes; at most 16 keys. */
+    void (*report)(void *context, const char *key, const char *text);
 } sy_host_api;
 
 /* ---- plugin side --------------------------------------------------------- */
