@@ -102,6 +102,10 @@ extension SyncAgent {
             "cycle_work_p99_ms": .number((h.workP99Ms * 1000).rounded() / 1000),
             "controllers_disabled": .number(Double(h.controllers.values.filter { $0.disabled }.count)),
             "devices_in_fault": .number(Double(h.faultedDevices.count)),
+            // Which ones and why (the first ten, the reasons cut short): an
+            // operator's first question when the count is not zero.
+            "devices_faulted": .object(Dictionary(uniqueKeysWithValues: h.faultedDevices.sorted { $0.key < $1.key }.prefix(10)
+                .map { ($0.key, JSONValue.string(String($0.value.prefix(200)))) })),
             "boot": .number(Double(s.boot)),
             "websocket_up": .bool(s.websocketUp),
             "config_bytes_full": .number(Double(s.bytes.fullBytes)),

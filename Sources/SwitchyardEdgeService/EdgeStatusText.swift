@@ -19,7 +19,13 @@ public enum EdgeStatusText {
         if case .string(let e)? = doc["last_apply_error"] { lines.append("last refused change: \(e)") }
         for p in doc["plugins"]?.arrayValue ?? [] { lines.append("plugin     \(text(p["id"])) \(text(p["version"]))  \(text(p["kind"]))") }
         for d in doc["devices"]?.arrayValue ?? [] {
-            lines.append("device     \(text(d["device_id"]))  \(text(d["state"]))  polls \(text(d["polls"]))  failures \(text(d["poll_failures"]))" + (d["last_error"]?.stringValue.map { "  last error: \($0)" } ?? ""))
+            lines.append("device     \(text(d["device_id"]))  \(text(d["state"]))  polls \(text(d["polls"]))  failures \(text(d["poll_failures"]))"
+                         + (d["backoff_ms"]?.numberValue.map { "  next try in \(Int($0)) ms" } ?? "")
+                         + (d["last_error"]?.stringValue.map { "  error: \($0)" } ?? "")
+                         + (d["last_error"]?.stringValue == nil ? (d["last_failure"]?.stringValue.map { "  last failure \(text(d["last_failure_at"])): \($0)" } ?? "") : ""))
+            for (key, value) in (d["diagnostics"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+                lines.append("             \(key): \(text(value))")
+            }
         }
         for c in doc["controllers"]?.arrayValue ?? [] {
             lines.append("controller \(text(c["id"]))  \(text(c["class"])) \(text(c["plugin_version"]))  \(text(c["state"]))  failures \(text(c["total_failures"]))" + (c["last_error"]?.stringValue.map { "  last error: \($0)" } ?? ""))

@@ -33,12 +33,16 @@ public enum PrometheusText {
         for c in s.controllers { sample("switchyard_controller_up", [("controller", c.id), ("class", c.className)], c.state == .running ? 1 : 0) }
         family("switchyard_controller_failures_total", "counter", "Failed executions of a controller.")
         for c in s.controllers { sample("switchyard_controller_failures_total", [("controller", c.id)], Double(c.totalFailures)) }
-        family("switchyard_device_up", "gauge", "1 while a device is connected and polling.")
+        family("switchyard_device_up", "gauge", "1 while a device's last poll succeeded (state running).")
         for d in s.devices { sample("switchyard_device_up", [("device", d.deviceId), ("profile", d.profile)], d.state == .running ? 1 : 0) }
         family("switchyard_device_polls_total", "counter", "Polls of a device.")
         for d in s.devices { sample("switchyard_device_polls_total", [("device", d.deviceId)], Double(d.polls)) }
         family("switchyard_device_poll_failures_total", "counter", "Failed polls of a device.")
         for d in s.devices { sample("switchyard_device_poll_failures_total", [("device", d.deviceId)], Double(d.pollFailures)) }
+        family("switchyard_device_connects_total", "counter", "Successful connects (driver starts) of a device.")
+        for d in s.devices { sample("switchyard_device_connects_total", [("device", d.deviceId)], Double(d.connects)) }
+        family("switchyard_device_consecutive_failures", "gauge", "Failed attempts (connects or polls) since the device's last successful poll.")
+        for d in s.devices { sample("switchyard_device_consecutive_failures", [("device", d.deviceId)], Double(d.consecutiveFailures)) }
         family("switchyard_device_write_failures_total", "counter", "Refused or failed setpoint writes.")
         for d in s.devices { sample("switchyard_device_write_failures_total", [("device", d.deviceId)], Double(d.writeFailures)) }
         family("switchyard_alarm_active", "gauge", "1 for every active alarm.")

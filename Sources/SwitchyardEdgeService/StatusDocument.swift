@@ -30,7 +30,12 @@ enum StatusDocument {
                 ["device_id": .string(d.deviceId), "profile": .string(d.profile), "plugin": .string(d.plugin), "state": .string(d.state.rawValue),
                  "polls": .number(Double(d.polls)), "poll_failures": .number(Double(d.pollFailures)), "writes": .number(Double(d.writes)),
                  "write_failures": .number(Double(d.writeFailures)), "reconnects": .number(Double(d.reconnects)),
-                 "last_error": d.lastError.map(JSONValue.string) ?? .null, "last_write_error": d.lastWriteError.map(JSONValue.string) ?? .null]
+                 "last_error": d.lastError.map(JSONValue.string) ?? .null, "last_write_error": d.lastWriteError.map(JSONValue.string) ?? .null,
+                 "connects": .number(Double(d.connects)), "consecutive_failures": .number(Double(d.consecutiveFailures)),
+                 "last_failure": d.lastFailure.map(JSONValue.string) ?? .null,
+                 "last_failure_at": d.lastFailureAtNs.map { .string(UTCTime.iso8601($0 / 1_000_000_000)) } ?? .null,
+                 "backoff_ms": d.backoffMs.map { .number(Double($0)) } ?? .null,
+                 "diagnostics": .object(d.diagnostics.mapValues(JSONValue.string))]
             }),
             "controllers": .array(s.controllers.map { c in
                 ["id": .string(c.id), "class": .string(c.className), "plugin": .string(c.plugin), "plugin_version": .string(c.pluginVersion),
@@ -45,11 +50,13 @@ enum StatusDocument {
     }
 
     static func channels(_ host: EdgeHost) -> JSONValue {
-        .array(host.channels.map { c in
+        let states = Dictionary(host.status().devices.map { ($0.deviceId, $0.state.rawValue) }, uniquingKeysWith: { a, _ in a })
+        return .array(host.channels.map { c in
             let r = host.reading(c.address)
             return ["address": .string(c.address), "standard": c.standard.map(JSONValue.string) ?? .null, "unit": c.unit.map(JSONValue.string) ?? .null,
                     "writable": .bool(c.writable), "value": r?.value.map(JSONValue.number) ?? .null,
-                    "quality": .string(r.map { "\($0.quality)" } ?? "n/a")]
+                    "quality": .string(r.map { "\($0.quality)" } ?? "n/a"),
+                    "device_state": states[c.deviceId].map(JSONValue.string) ?? .null]
         })
     }
 }

@@ -13,10 +13,13 @@ final class LiveEdge {
     var profiles: String { dir + "/profiles" }
     private(set) var program: Program!
 
-    init(config: String, periodMs: Int = 200) throws {
+    init(config: String, periodMs: Int = 200, extraProfiles: [String] = []) throws {
         try FileManager.default.createDirectory(atPath: profiles, withIntermediateDirectories: true)
         for name in ["simulated_battery", "simulated_pv", "simulated_load", "simulated_grid_meter"] {
             try FileManager.default.copyItem(atPath: TestPaths.profileDirectory + "/simulated/\(name).json", toPath: profiles + "/\(name).json")
+        }
+        for file in extraProfiles {
+            try FileManager.default.copyItem(atPath: file, toPath: profiles + "/" + URL(fileURLWithPath: file).lastPathComponent)
         }
         try config.write(toFile: configFile, atomically: true, encoding: .utf8)
         program = try Program("switchyard-edge", ["run", "--config", configFile, "--profiles", profiles, "--plugins", TestPaths.pluginDirectory,
@@ -117,5 +120,40 @@ func demoSite(version: Int, threshold: Int, period: Int = 200) throws -> String 
         let polls = Dictionary(uniqueKeysWithValues: (try edge.status()["devices"]?.arrayValue ?? []).map { ($0["device_id"]!.stringValue!, $0["polls"]!.numberValue!) })
         #expect(polls["house"]! < polls["battery"]!, "house restarted, the others kept polling: \(polls)")
         #expect(polls["battery"]! > 5)
+    }
+
+    @Test func aDeviceThatAcceptsAndNeverAnswersIsFaultedEverywhereAndDoesNotHoldUpTheStop() throws {
+        let hostile = try HostileModbus([.init("hang"), .init("trickle:300")])
+        let config = """
+            {"version": 1, "edge_id": "e", "core_cycle": {"period_ms": 200},
+             "modbus_devices": [
+               {"device_id": "hung", "profile": "eastron_sdm630", "connection": {"host": "127.0.0.1", "port": \(hostile.ports[0]), "timeout_ms": 300}},
+               {"device_id": "slow", "profile": "eastron_sdm630", "connection": {"host": "127.0.0.1", "port": \(hostile.ports[1]), "timeout_ms": 300}}]}
+            """
+        let edge = try LiveEdge(config: config, extraProfiles: [TestPaths.profileDirectory + "/eastron/eastron_sdm630.json"])
+        var finished = false
+        defer { if !finished { _ = edge.stop() } }
+        func device(_ id: String) throws -> JSONValue? { try edge.status()["devices"]?.arrayValue?.first { $0["device_id"]?.stringValue == id } }
+        try edge.waitFor("the hung device to be faulted") { try device("hung")?["state"]?.stringValue == "faulted" }
+        let hung = try #require(try device("hung"))
+        #expect(hung["last_error"]?.stringValue?.contains("timed out: no answer within 300 ms") == true)
+        #expect((hung["consecutive_failures"]?.numberValue ?? 0) >= 3)
+        #expect(hung["backoff_ms"]?.numberValue != nil)
+
+        let (code, metrics) = try edge.http("GET", "/metrics")
+        #expect(code == 200)
+        #expect(metrics.contains(#"switchyard_device_up{device="hung",profile="eastron_sdm630"} 0"#), "\(metrics.prefix(2000))")
+        let (_, channels) = try edge.http("GET", "/channels")
+        let hungChannels = try JSONValue(parsing: channels).arrayValue?.filter { $0["address"]?.stringValue?.hasPrefix("hung/") == true } ?? []
+        #expect(!hungChannels.isEmpty)
+        #expect(hungChannels.allSatisfy { $0["device_state"]?.stringValue == "faulted" && $0["quality"]?.stringValue != "good" })
+
+        // SIGTERM while the trickling device holds a request: the stop waits
+        // out at most that request (300 ms), not the trickle.
+        let started = Date()
+        let result = edge.stop()
+        finished = true
+        #expect(result.status == 0)
+        #expect(Date().timeIntervalSince(started) < 5, "the edge took \(Date().timeIntervalSince(started)) s to stop")
     }
 }
