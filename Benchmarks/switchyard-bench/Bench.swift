@@ -46,7 +46,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Seconds per Modbus measurement (0: skip the Modbus figures).")
     var modbusSeconds: Double = 10
 
-    @Option(help: "Run only this section: server (the config sync server's figures), agent (the edge sync agent's).")
+    @Option(help: "Run only this section: server (the config sync server's figures), agent (the edge sync agent's), modbus (the Modbus driver's), modbus-field (its field failures).")
     var only: String?
 
     @Flag(help: "Skip the config sync server's figures.")
@@ -88,7 +88,14 @@ struct Bench: ParsableCommand {
             switch only {
             case "server": try serverBench().runBlocking()
             case "agent": try agentBench().runBlocking()
-            default: throw ValidationError("--only takes one section: server or agent")
+            case "modbus":
+                let catalog = PluginCatalog.load(directories: [plugins])
+                try ModbusBench(plugins: catalog, profiles: profiles, sourceRoot: sourceRoot, seconds: max(modbusSeconds, 1)).run()
+            case "modbus-field":
+                let catalog = PluginCatalog.load(directories: [plugins])
+                print("Modbus driver, field failures")
+                try ModbusBench(plugins: catalog, profiles: profiles, sourceRoot: sourceRoot, seconds: max(modbusSeconds, 1)).fieldFailures()
+            default: throw ValidationError("--only takes one section: server, agent, modbus or modbus-field")
             }
             return
         }

@@ -10,7 +10,8 @@ import SwitchyardModel
 /// The Modbus figures of `make bench`: driver throughput against a plain C
 /// libmodbus loop and the pymodbus client on the same server; requests per
 /// poll against the optimum for every shipped profile; healthy devices'
-/// polling while another device hangs.
+/// polling while another device hangs; devices failing every read against a
+/// refused connection, and the time to stop with trickling devices.
 struct ModbusBench {
     let plugins: PluginCatalog
     let profiles: String
@@ -22,6 +23,7 @@ struct ModbusBench {
         try requestsPerPoll()
         try throughput()
         try hangingDevice()
+        try fieldFailures()
         print("")
     }
 

@@ -126,6 +126,14 @@ def receive(conn, n):
 
 
 def serve(conn, port, device):
+    try:
+        answer_requests(conn, port, device)
+    except OSError:
+        # The client gave up (a timeout closes its connection): nothing to do.
+        pass
+
+
+def answer_requests(conn, port, device):
     mode, _, arg = device.mode.partition(":")
     with conn:
         while True:
