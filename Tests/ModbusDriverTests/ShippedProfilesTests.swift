@@ -189,6 +189,29 @@ import SwitchyardTestSupport
         #expect(site.host.reading("inv/inverter.W")?.quality == .good)
     }
 
+    /// Issue 28 item 6, through the driver: a SunSpec inverter that serves
+    /// Hz = 65000 with Hz_SF = 10 (an allowed scale factor: 6.5e14 Hz) gets
+    /// inverter.Hz published as fault, while its good values stay good.
+    @Test func aSunSpecHzOfSixPointFiveE14IsPublishedAsFault() throws {
+        let profile = try #require(Self.catalog.profiles["sunspec_inverter"])
+        let m = try ModbusProfile(json: profile.document, file: profile.file)
+        var holding: [Int: UInt16] = try #require(m.tests.first).registers[.holding_register] ?? [:]
+        // Walk the vector's chain (model 1, then 103) to where 103's data starts.
+        var start = 40002
+        while let id = holding[start], id != 103, id != 0xFFFF, let length = holding[start + 1] { start += 2 + Int(length) }
+        #expect(holding[start] == 103)
+        let model = try #require(m.sunspecModels.first { $0.id == 103 })
+        let hz = try #require(model.points.first { $0.name == "Hz" }), hzSF = try #require(model.points.first { $0.name == "Hz_SF" })
+        holding[start + 2 + hz.address] = 65000
+        holding[start + 2 + hzSF.address] = 10
+        let server = try PymodbusServer(units: [1: .init(holding: holding.mapValues { [$0] })])
+        let site = try SiteHarness(config: DriverFixture.config(devices: [DriverFixture.tcpDevice("inv", port: server.port, profile: "sunspec_inverter")]))
+        site.run(cycles: 3)
+        #expect(site.host.reading("inv/inverter.Hz")?.quality == .fault)
+        #expect(site.host.reading("inv/inverter.W")?.quality == .good)
+        #expect(site.host.reading("inv/inverter.W")?.value == 12340)
+    }
+
     @Test func aDiscoveredSunSpecMapIsCachedAndReusedAfterARestart() throws {
         let profile = try #require(Self.catalog.profiles["sunspec_inverter"])
         let m = try ModbusProfile(json: profile.document, file: profile.file)
