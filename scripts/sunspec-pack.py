@@ -46,7 +46,7 @@ import struct
 import sys
 import tempfile
 
-CONVERTER_REVISION = 1
+CONVERTER_REVISION = 2
 
 # ---------------------------------------------------------------------------
 # What goes into each profile. `group` is the channel prefix: the alternative
@@ -201,6 +201,85 @@ PROFILES = {
 }
 
 # ---------------------------------------------------------------------------
+# Plausibility ranges (docs/profiles.md section 7). A value outside its
+# point's range is published with quality fault, so that garbage (a float of
+# 4.25e+37 W, a raw value times a scale factor of 10^10, a Hz of 6.5e14) never
+# reaches a controller as good. These profiles are generic: they know no
+# device's ratings, so the limits are those of the largest device a SunSpec
+# interface of the kind serves (central inverters, battery PCS, low-voltage
+# grid connections), with headroom. They catch glitches, not operating
+# limits. A profile for a known device extends these and narrows the ranges
+# to its nameplate (fronius_symo, tesla_powerwall_2); a device beyond them
+# (a medium-voltage meter reporting primary values) needs wider ones the
+# same way. Only read-only points that are values get a range: settings
+# (RW) have write limits, enums, bitfields, strings, scale factors and
+# counters without a unit (events, timers) have none.
+
+POWER_MAX = 10_000_000        # W, VA, var: 10 MW, above any single inverter or battery PCS
+CURRENT_MAX = 20_000          # A: 10 MW at 400 V three-phase is 14.4 kA per phase
+AC_VOLTAGE_MAX = 1_000        # V: low voltage (IEC 60038: up to 1000 V AC line to line)
+DC_VOLTAGE_MAX = 2_000        # V: PV strings and battery buses stay within 1500 V DC
+CELL_VOLTAGE_MAX = 6          # V: one battery cell (lithium-ion ends near 4.3 V)
+ENERGY_MAX = 10 ** 12         # Wh, VAh, varh counters: 1 TWh, 10 MW for 11 years without a break
+CAPACITY_MAX = 10 ** 9        # Wh of a battery's rating: 1 GWh
+CHARGE_MAX = 10 ** 6          # Ah
+FREQUENCY = (45, 65)          # Hz: a 50 or 60 Hz grid outside this is a measuring error
+TEMPERATURE = (-50, 150)      # degC: cabinet, heat sink, transformer, battery modules
+PERCENT = (0, 100)            # SoC, SoH, DoD, charge state
+POWER_FACTOR = (-100, 100)    # PF: devices give it as -1...1 or as percent; both fit
+
+# By point name first (these need something other than their unit's range).
+RANGE_BY_NAME = {
+    "NCyc": (0, 1_000_000),   # full cycles: no battery reaches a million
+    "WHRtg": (0, CAPACITY_MAX),
+    # 802 DisChaRte is the discharge rate in % of WHRtg per hour: a 5C
+    # battery gives 500.
+    "DisChaRte": (0, 1_000),
+}
+
+# DC voltages, by name (everything else in V is an AC voltage, or a
+# battery's and its strings' by group).
+DC_VOLTAGE_NAMES = {"DCV", "InBatV"}
+DC_VOLTAGE_GROUPS = {"battery", "lithium_ion_bank"}
+
+UNSIGNED_TYPES = {"uint16", "uint32", "uint64", "acc16", "acc32", "acc64", "count"}
+
+
+def plausible_range(group, name, unit, sunspec_type):
+    """[min, max] for a read-only value point, or None."""
+    if name in RANGE_BY_NAME:
+        lo, hi = RANGE_BY_NAME[name]
+    elif unit in ("W", "VA", "var"):
+        lo, hi = -POWER_MAX, POWER_MAX
+    elif unit == "A":
+        lo, hi = -CURRENT_MAX, CURRENT_MAX
+    elif unit == "V":
+        if name.startswith("CellV"):
+            lo, hi = 0, CELL_VOLTAGE_MAX
+        elif name in DC_VOLTAGE_NAMES or group in DC_VOLTAGE_GROUPS:
+            lo, hi = 0, DC_VOLTAGE_MAX
+        else:
+            lo, hi = 0, AC_VOLTAGE_MAX
+    elif unit == "Hz":
+        lo, hi = FREQUENCY
+    elif unit in ("Wh", "VAh", "varh"):
+        lo, hi = 0, ENERGY_MAX
+    elif unit in ("Ah", "AH"):
+        lo, hi = 0, CHARGE_MAX
+    elif unit == "degC":
+        lo, hi = TEMPERATURE
+    elif unit in ("Pct", "PF", "cos()"):
+        lo, hi = POWER_FACTOR
+    elif unit is not None and unit.startswith("%"):
+        lo, hi = PERCENT
+    else:
+        return None
+    if sunspec_type in UNSIGNED_TYPES:
+        lo = max(lo, 0)
+    return [lo, hi]
+
+
+# ---------------------------------------------------------------------------
 # Type mapping (SunSpec type → our type, extra fields) and the SunSpec
 # "not implemented" values.
 
@@ -295,6 +374,11 @@ def convert_point(p, offset, profile_id, group):
         out["unit"] = UNITS.get(units, units)
     if st in NOT_AVAILABLE:
         out["not_available"] = [NOT_AVAILABLE[st]]
+    if p.get("access") != "RW" and st not in INTERNAL_TYPES and TYPE_MAP[st] not in ("string", "enum") \
+            and st not in ("enum32", "bitfield16", "bitfield32"):
+        r = plausible_range(group, p["name"], out.get("unit"), st)
+        if r:
+            out["range"] = r
     if p.get("access") == "RW":
         out["access"] = "read_write"
     if st in INTERNAL_TYPES:

@@ -120,7 +120,8 @@ public final class ProfileSimulation {
         if p.type == .bit { return 0 }
         // Typical values by unit, moving a little; then the plausible range's middle.
         let typical: [String: (Double, Double)] = ["V": (230, 2), "Hz": (50, 0.02), "A": (6, 1), "W": (1200, 200), "VA": (1300, 200),
-                                                   "var": (150, 50), "degC": (35, 3), "C": (35, 3), "%": (50, 5), "Wh": (1_000_000, 0), "kWh": (1000, 0)]
+                                                   "var": (150, 50), "degC": (35, 3), "C": (35, 3), "%": (50, 5), "Wh": (1_000_000, 0), "kWh": (1000, 0),
+                                                   "VAh": (1_100_000, 0), "varh": (200_000, 0), "Ah": (280, 0), "AH": (280, 0), "Pct": (95, 2)]
         if let u = p.unit, let (mid, swing) = typical[u] {
             let v = mid + swing * sin(t / 30 + phase)
             if p.plausible.map({ $0.contains(v) }) ?? true { return v }
@@ -171,7 +172,12 @@ public final class ProfileSimulation {
             var chosen = 0
             for e in -2...6 {
                 let fits = users.allSatisfy { u in
-                    let magnitude = u.plausible.map { max(abs($0.lowerBound), abs($0.upperBound)) } ?? 20_000
+                    // What the simulation serves stays within 20 000 (watts of
+                    // the coherent site; energies sit in 32-bit registers): a
+                    // narrower range allows a finer factor, a generous one
+                    // (±10 MW on a generic SunSpec inverter) must not make the
+                    // simulated watts coarse.
+                    let magnitude = min(u.plausible.map { max(abs($0.lowerBound), abs($0.upperBound)) } ?? 20_000, 20_000)
                     let limit: Double = switch u.type {
                     case .int16: 32_000
                     case .uint16, .enum, .bitfield: 65_000

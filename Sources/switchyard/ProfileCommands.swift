@@ -85,6 +85,9 @@ struct ProfileCommand: ParsableCommand {
                 if profile.driver == ModbusProfile.driverClass {
                     if profile.source == nil { print("\(file): warning: no \"source\": say where the register map comes from (document, version, URL)") }
                     if profile.document["tests"] == nil { print("\(file): warning: no \"tests\": add golden vectors (raw registers → values) for `profile test`") }
+                    if let m = try? ModbusProfile(json: profile.document, file: file) {
+                        for u in m.unrangedMeasurements { print("\(file): \(u)") }
+                    }
                 }
                 return true
             }
