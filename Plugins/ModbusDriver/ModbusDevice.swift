@@ -34,8 +34,6 @@ final class ModbusDevice: Driver {
     /// at a reconnect mean the same device with the same firmware, so its
     /// chain is taken as it was (one read instead of a walk of the chain).
     var lastIdentity: [UInt16]?
-    /// SunSpec chain walks (scans or checks of the cached chain), for tests.
-    var chainWalks = 0
     var poller: GroupPoller?
     var writer: SetpointWriter
 
@@ -123,7 +121,6 @@ final class ModbusDevice: Driver {
                    try c.readRegisters(address: known.base, count: identity.count) == identity {
                     return known
                 }
-                chainWalks += 1
                 let read = { (address: Int, count: Int) throws -> [UInt16] in try c.readRegisters(address: address, count: count) }
                 if let cached = cache.load(), SunSpecCache.stillValid(cached, read: read) { return cached }
                 do {

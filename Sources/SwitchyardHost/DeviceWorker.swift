@@ -227,7 +227,9 @@ final class DeviceWorker: @unchecked Sendable {
             if groups[i].nextDueNs <= nowNs {
                 let (code, error) = instance.poll(groups[i].name)
                 status.withLock { $0.polls += 1 }
-                advance(&groups[i], nowNs: nowNs)
+                // A "once" group is done only when it was read; a periodic
+                // group moves to its next slot either way.
+                if code == SY_OK || groups[i].intervalNs != nil { advance(&groups[i], nowNs: nowNs) }
                 if code != SY_OK {
                     status.withLock { $0.pollFailures += 1 }
                     let reason = "poll \(groups[i].name) failed: \(error ?? statusName(code))"
@@ -276,13 +278,9 @@ final class DeviceWorker: @unchecked Sendable {
         if let recovered, recovered.failures > 0 {
             let downS = failingSinceNs.map { Double(nowNs - $0) / 1e9 } ?? 0
             log.emit(.info, "device \(device.id)",
-                     "recovered: polling again after \(recovered.failures) failed attempt\(recovered.failures == 1 ? "" : "s") over \(Self.seconds(downS)) (last: \(recovered.error ?? "?"))")
+                     "recovered: polling again after \(recovered.failures) failed attempt\(recovered.failures == 1 ? "" : "s") over \(fixed(downS, 1)) s (last: \(recovered.error ?? "?"))")
         }
         failingSinceNs = nil
-    }
-
-    static func seconds(_ s: Double) -> String {
-        s < 10 ? String(Double(Int(s * 10)) / 10) + " s" : String(Int(s)) + " s"
     }
 
     private func disconnect(nowNs: Int64, reason: String) {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import SwitchyardHost
+import SwitchyardModbusProfile
 import SwitchyardModel
 import SwitchyardTestSupport
 
@@ -220,5 +221,54 @@ import SwitchyardTestSupport
                 }
             }
         }
+    }
+}
+
+/// A SunSpec device that drops off and comes back: the same device keeps its
+/// discovered chain (one read of marker and common model), another one (a
+/// new serial number or firmware) is discovered again.
+@Suite(.serialized) struct SunSpecReconnectTests {
+    @Test func aReconnectKeepsTheChainOfTheSameDeviceAndWalksItForAnotherOne() throws {
+        let catalog = ProfileCatalog.load(directories: [TestPaths.profileDirectory])
+        let profile = try #require(catalog.profiles["sunspec_inverter"])
+        let m = try ModbusProfile(json: profile.document, file: profile.file)
+        let words: [Int: UInt16] = try #require(m.tests.first).registers[.holding_register] ?? [:]
+        // The headers of the chain: the marker, then each model's id and length.
+        var headers: Set<Int> = [40000]
+        var start = 40002
+        while let id = words[start], id != 0xFFFF, let length = words[start + 1] {
+            headers.insert(start)
+            start += 2 + Int(length)
+        }
+        headers.insert(start)
+        #expect(headers.count >= 4)
+        var server = try PymodbusServer(units: [1: .init(holding: words.mapValues { [$0] })])
+        let port = server.port
+        func chainWalks(_ s: PymodbusServer) -> Int { s.requests.filter { $0.function == 3 && $0.count == 2 && headers.contains($0.address) }.count }
+        let site = try SiteHarness(config: DriverFixture.config(devices: [DriverFixture.tcpDevice("inv", port: port, profile: "sunspec_inverter")]))
+        site.run(cycles: 2)
+        #expect(site.host.reading("inv/inverter.W")?.quality == .good)
+        #expect(chainWalks(server) >= 1)
+
+        // The same device back after an outage: no walk of the chain.
+        server.stop()
+        site.run(cycles: 3)
+        #expect(site.host.reading("inv/inverter.W")?.quality == .fault)
+        server = try PymodbusServer(units: [1: .init(holding: words.mapValues { [$0] })], port: port)
+        site.run(cycles: 70)
+        #expect(site.host.reading("inv/inverter.W")?.quality == .good)
+        #expect(chainWalks(server) == 0, "\(server.requests.prefix(20))")
+        #expect(server.requests.contains { $0.address == 40000 && $0.count > 2 })
+
+        // Another device at the same address (its common model differs, as a
+        // new serial number would): the chain is walked again.
+        server.stop()
+        site.run(cycles: 3)
+        var other = words
+        other[40004] = (other[40004] ?? 0) ^ 0x0101
+        server = try PymodbusServer(units: [1: .init(holding: other.mapValues { [$0] })], port: port)
+        site.run(cycles: 70)
+        #expect(site.host.reading("inv/inverter.W")?.quality == .good)
+        #expect(chainWalks(server) >= 1)
     }
 }
