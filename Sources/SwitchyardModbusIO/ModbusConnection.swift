@@ -266,19 +266,10 @@ public final class ModbusConnection {
         let deadline = Self.nowNs() + Int64(timeoutMs) * 1_000_000
         func fail(_ reason: String) -> Failure { Failure(kind: .io, message: "\(endpoint) unit \(unitId): \(what): \(reason)") }
 
-        // Bytes waiting now belong to no request of ours (a late answer).
-        discardPending()
         transaction &+= 1
         let unit = UInt8(truncatingIfNeeded: unitId)
         try send(socket, ModbusTCPFrame.request(transaction: transaction, unit: unit, pdu: pdu), deadline: deadline, fail)
-        let head = try receive(socket, ModbusTCPFrame.headerSize, deadline: deadline, fail)
-        guard let header = ModbusTCPFrame.header(head) else { throw fail("no answer header") }
-        if let problem = ModbusTCPFrame.problem(with: header, transaction: transaction, unit: unit) { throw fail(problem) }
-        let answer = try receive(socket, header.length - 1, deadline: deadline, fail)
-        var extra: UInt8 = 0
-        if recv(socket, &extra, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) > 0 {
-            throw fail("the answer is longer than its header says (trailing bytes)")
-        }
+        let answer = try receiveFrame(socket, unit: unit, deadline: deadline, fail)
         switch ModbusTCPFrame.check(answer, request: pdu, expecting: expecting) {
         case .data(let data): return data
         case .malformed(let reason): throw fail(reason)
@@ -288,35 +279,48 @@ public final class ModbusConnection {
         }
     }
 
-    private func send(_ socket: Int32, _ bytes: [UInt8], deadline: Int64, _ fail: (String) -> Failure) throws(Failure) {
-        var sent = 0
-        while sent < bytes.count {
-            try wait(socket, for: Int16(POLLOUT), deadline: deadline, fail, "could not send within \(timeoutMs) ms")
-            let n = bytes.withUnsafeBytes { Glibc.send(socket, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
-            if n < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                throw fail("send: \(String(cString: strerror(errno)))")
-            }
-            sent += n
-        }
-    }
-
-    private func receive(_ socket: Int32, _ count: Int, deadline: Int64, _ fail: (String) -> Failure) throws(Failure) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: count)
+    /// Reads one answer frame and returns its PDU. Reads whatever has
+    /// arrived (usually the whole frame in one call), so that bytes beyond
+    /// the length the header gives are seen: an answer with trailing bytes
+    /// is refused, and the connection with it (`Link` closes it on `.io`).
+    private func receiveFrame(_ socket: Int32, unit: UInt8, deadline: Int64, _ fail: (String) -> Failure) throws(Failure) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: ModbusTCPFrame.headerSize - 1 + ModbusTCPFrame.maximumLength + 1)
         var have = 0
-        while have < count {
-            let reason = have == 0 ? "timed out: no answer within \(timeoutMs) ms"
-                : "timed out: the answer was incomplete after \(timeoutMs) ms"
-            try wait(socket, for: Int16(POLLIN), deadline: deadline, fail, reason)
-            let n = out.withUnsafeMutableBytes { Glibc.recv(socket, $0.baseAddress! + have, count - have, Int32(MSG_DONTWAIT)) }
+        var need = ModbusTCPFrame.headerSize
+        while true {
+            try wait(socket, for: Int16(POLLIN), deadline: deadline, fail,
+                     have == 0 ? "timed out: no answer within \(timeoutMs) ms" : "timed out: the answer was incomplete after \(timeoutMs) ms")
+            let n = buffer.withUnsafeMutableBytes { Glibc.recv(socket, $0.baseAddress! + have, $0.count - have, Int32(MSG_DONTWAIT)) }
             if n == 0 { throw fail("the device closed the connection") }
             if n < 0 {
                 if errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK { continue }
                 throw fail("receive: \(String(cString: strerror(errno)))")
             }
             have += n
+            if have >= ModbusTCPFrame.headerSize, need == ModbusTCPFrame.headerSize {
+                guard let header = ModbusTCPFrame.header(buffer.prefix(ModbusTCPFrame.headerSize)) else { throw fail("no answer header") }
+                if let problem = ModbusTCPFrame.problem(with: header, transaction: transaction, unit: unit) { throw fail(problem) }
+                need = ModbusTCPFrame.headerSize - 1 + header.length
+            }
+            if have > need { throw fail("the answer is longer than its header says (trailing bytes)") }
+            if have == need { return Array(buffer[ModbusTCPFrame.headerSize..<need]) }
         }
-        return out
+    }
+
+    private func send(_ socket: Int32, _ bytes: [UInt8], deadline: Int64, _ fail: (String) -> Failure) throws(Failure) {
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.send(socket, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK {
+                    try wait(socket, for: Int16(POLLOUT), deadline: deadline, fail, "could not send within \(timeoutMs) ms")
+                    continue
+                }
+                throw fail("send: \(String(cString: strerror(errno)))")
+            }
+            sent += n
+        }
     }
 
     private func wait(_ socket: Int32, for events: Int16, deadline: Int64, _ fail: (String) -> Failure, _ timeout: String) throws(Failure) {
