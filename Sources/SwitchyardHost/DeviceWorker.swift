@@ -1,5 +1,6 @@
 import CSwitchyardPlugin
 import Synchronization
+import SwitchyardJSON
 import SwitchyardModel
 
 /// What a device is doing, for status pages and tests.
@@ -49,8 +50,12 @@ final class DeviceWorker: @unchecked Sendable {
     // @unchecked: `schedule` and `connected`/`backoff` state are touched only by
     // the worker's own thread (or the single thread calling `step` inline);
     // everything shared is behind Mutex.
-    let device: ResolvedConfig.Device
+    /// The device as this worker runs it; a hot parameter change replaces it.
+    var device: ResolvedConfig.Device { currentDevice.withLock { $0 } }
+    private let currentDevice: Mutex<ResolvedConfig.Device>
     let instance: PluginInstance
+    /// A hot parameter change waiting for the worker thread.
+    private let configureRequest = Mutex<ConfigureCall?>(nil)
     let page: DevicePage
     private let clock: any CycleClock
     private let log: LogQueue
@@ -85,7 +90,7 @@ final class DeviceWorker: @unchecked Sendable {
     static let maximumBackoffNs: Int64 = 60_000_000_000
 
     init(device: ResolvedConfig.Device, instance: PluginInstance, page: DevicePage, clock: any CycleClock, log: LogQueue) {
-        self.device = device
+        self.currentDevice = Mutex(device)
         self.instance = instance
         self.page = page
         self.clock = clock
@@ -118,6 +123,62 @@ final class DeviceWorker: @unchecked Sendable {
         page.staleAfterNs.withLock { $0 = staleAfterNs }
         pendingIntervals.withLock { $0 = intervals }
         signal.signal()
+    }
+
+    /// A hot parameter change handed from the control thread to the worker.
+    private final class ConfigureCall: Sendable {
+        let parameters: JSONValue
+        let outcome = Mutex<PluginInstance.Reconfigure?>(nil)
+        let done = WakeSignal()
+        init(_ parameters: JSONValue) { self.parameters = parameters }
+    }
+
+    /// [control] Hands the driver a hot parameter change (`configure`) and
+    /// waits for its answer. The call is made on the worker's own thread
+    /// between two of its rounds, so it never overlaps a `start`, `poll`,
+    /// `write` or `stop` of the same instance; without a running thread
+    /// (inline mode, or before `start`) it is made here. A worker busy in a
+    /// request takes it once the request is over (at most the device's
+    /// timeout). On `.applied` the worker runs `device` from then on.
+    func configure(_ device: ResolvedConfig.Device, timeoutNs: Int64) -> PluginInstance.Reconfigure {
+        let outcome: PluginInstance.Reconfigure
+        if threadStarted.load(ordering: .acquiring) && !stopRequested.load(ordering: .acquiring) {
+            let call = ConfigureCall(device.parameters)
+            configureRequest.withLock { $0 = call }
+            signal.signal()
+            let real = SystemClock()
+            let realDeadline = real.monotonicNs() &+ timeoutNs
+            while call.outcome.withLock({ $0 }) == nil, real.monotonicNs() < realDeadline {
+                call.done.wait(untilNs: min(realDeadline, real.monotonicNs() + 100_000_000))
+            }
+            if let answer = call.outcome.withLock({ $0 }) {
+                outcome = answer
+            } else {
+                // Not taken in time: take it back unless the worker has it now.
+                let reclaimed = configureRequest.withLock { r -> Bool in
+                    guard r === call else { return false }
+                    r = nil
+                    return true
+                }
+                if reclaimed {
+                    outcome = .failed("the device's worker did not take the change within \(timeoutNs / 1_000_000) ms")
+                } else {
+                    while call.outcome.withLock({ $0 }) == nil { call.done.wait(untilNs: real.monotonicNs() + 100_000_000) }
+                    outcome = call.outcome.withLock { $0 }!
+                }
+            }
+        } else {
+            outcome = instance.configure(device.parameters)
+        }
+        if outcome == .applied { currentDevice.withLock { $0 = device } }
+        return outcome
+    }
+
+    /// [io] Makes a hot parameter change handed over by `configure`.
+    private func takeConfigureRequest() {
+        guard let call = configureRequest.withLock({ r -> ConfigureCall? in defer { r = nil }; return r }) else { return }
+        call.outcome.withLock { $0 = instance.configure(call.parameters) }
+        call.done.signal()
     }
 
     /// Starts the worker thread: once, and never after `stopThread`.
@@ -180,6 +241,7 @@ final class DeviceWorker: @unchecked Sendable {
                 if let interval { groups[i].nextDueNs = min(groups[i].nextDueNs, nowNs + interval) }
             }
         }
+        takeConfigureRequest()
         // After a failure nothing happens until the backoff has passed: not
         // a connect, and not a poll on a connection that is still open.
         guard nowNs >= nextAttemptNs else { return nextAttemptNs }

@@ -163,14 +163,17 @@ public final class EdgeHost: @unchecked Sendable {
                 throw error
             }
             var recreate: Set<String> = []
+            var recreateDevices: Set<String> = []
             // At most twice: a second time only when a plugin answered a hot
-            // change with "needs recreate", now with a new instance for it.
-            for _ in 0..<2 {
+            // change with "needs recreate" (or a driver refused one), now
+            // with a new instance for it.
+            for attempt in 0..<2 {
                 let saved = directory.checkpoint()
                 let prepared: PreparedConfig
                 do {
                     prepared = try PreparedConfig.build(resolved, generation: lastGeneration + 1, running: shared.withLock { $0.running },
-                                                        recreate: recreate, directory: directory, clock: clock, log: log,
+                                                        recreate: recreate, recreateDevices: recreateDevices,
+                                                        directory: directory, clock: clock, log: log,
                                                         cycle: cycleState, plugins: plugins, dataDirectory: dataDirectory)
                 } catch {
                     directory.restore(saved)
@@ -222,7 +225,12 @@ public final class EdgeHost: @unchecked Sendable {
                         // Before start(), start() starts every worker of the running config.
                         retireOld()
                     }
-                    return prepared.generation
+                    // Drivers take their hot parameter changes now, each on
+                    // its worker's thread; one that cannot gets a new
+                    // instance in a second pass.
+                    let refused = configureDevices(prepared.reconfigureDevices)
+                    if refused.isEmpty || attempt == 1 { return prepared.generation }
+                    recreateDevices.formUnion(refused)
                 case .refused(let message, let ids):
                     directory.restore(saved)
                     retireOld()
@@ -232,6 +240,26 @@ public final class EdgeHost: @unchecked Sendable {
             }
             throw HostError(.configureRefused, "the change could not be applied hot, nor with new instances")
         }
+    }
+
+    /// [control] Makes the planned hot parameter changes of kept drivers and
+    /// returns the devices whose driver did not take theirs.
+    private func configureDevices(_ changes: [(DeviceWorker, ResolvedConfig.Device)]) -> Set<String> {
+        var refused: Set<String> = []
+        for (worker, device) in changes {
+            let changed = PreparedConfig.changedKeys(worker.device.parameters, device.parameters).sorted().joined(separator: ", ")
+            switch worker.configure(device, timeoutNs: 30_000_000_000) {
+            case .applied:
+                log.emit(.info, "device \(device.id)", "hot parameter change applied (\(changed)) without restarting the driver")
+            case .needsRecreate:
+                log.emit(.info, "device \(device.id)", "the driver asked for a new instance to change \(changed)")
+                refused.insert(device.id)
+            case .failed(let message):
+                log.emit(.warning, "device \(device.id)", "the driver refused a hot change of \(changed): \(message); creating a new instance")
+                refused.insert(device.id)
+            }
+        }
+        return refused
     }
 
     /// Starts the new workers and retires the old ones without blocking the

@@ -7,8 +7,8 @@ import SwitchyardModel
 /// change — a device whose profile, connection, parameters, poll groups and
 /// plugin are the same keeps its worker and never stops polling; a controller
 /// whose class, plugin and parameters are the same keeps its instance — and
-/// plans a hot `configure` for controllers whose only changes are to hot
-/// parameters. Everything else is created anew. If creating anything fails,
+/// plans a hot `configure` for controllers and devices whose only changes
+/// are to hot parameters. Everything else is created anew. If creating anything fails,
 /// nothing has changed and what was created is destroyed.
 final class PreparedConfig: @unchecked Sendable {
     // @unchecked: built on the control thread, handed over whole to the cycle
@@ -28,6 +28,9 @@ final class PreparedConfig: @unchecked Sendable {
     let controllerConfigs: [ResolvedConfig.Controller]
     /// Kept workers whose poll intervals change (applied after the swap).
     let retime: [(DeviceWorker, [ResolvedConfig.Device.PollGroup], [Int64?])]
+    /// Kept workers whose drivers take a hot parameter change (`configure`,
+    /// made after the swap on each worker's thread).
+    let reconfigureDevices: [(DeviceWorker, ResolvedConfig.Device)]
 
     struct Reconfiguration {
         let slot: ControllerSlot
@@ -47,8 +50,10 @@ final class PreparedConfig: @unchecked Sendable {
 
     init(resolved: ResolvedConfig, generation: Int, controllers: [ControllerSlot], controllerConfigs: [ResolvedConfig.Controller],
          workers: [DeviceWorker], alarms: [AlarmSlot], created: Retirement, reconfigure: [Reconfiguration],
-         retime: [(DeviceWorker, [ResolvedConfig.Device.PollGroup], [Int64?])]) {
+         retime: [(DeviceWorker, [ResolvedConfig.Device.PollGroup], [Int64?])],
+         reconfigureDevices: [(DeviceWorker, ResolvedConfig.Device)] = []) {
         self.retime = retime
+        self.reconfigureDevices = reconfigureDevices
         self.resolved = resolved
         self.generation = generation
         self.controllers = controllers
@@ -63,7 +68,9 @@ final class PreparedConfig: @unchecked Sendable {
     /// registered first, so that new controllers can resolve them in `create`.
     /// `recreate` names controllers that must get a new instance even if only
     /// hot parameters changed (their plugin refused the hot change before).
+    /// `recreateDevices` names devices whose driver refused a hot change.
     static func build(_ resolved: ResolvedConfig, generation: Int, running: PreparedConfig?, recreate: Set<String> = [],
+                      recreateDevices: Set<String> = [],
                       directory: ChannelDirectory, clock: any CycleClock, log: LogQueue, cycle: CycleState,
                       plugins: PluginCatalog, dataDirectory: String? = nil) throws(HostError) -> PreparedConfig {
         var failures: [String] = []
@@ -73,6 +80,7 @@ final class PreparedConfig: @unchecked Sendable {
         // their old channels must resolve them again.
         var relaidOut = false
         var retime: [(DeviceWorker, [ResolvedConfig.Device.PollGroup], [Int64?])] = []
+        var reconfigureDevices: [(DeviceWorker, ResolvedConfig.Device)] = []
         let runningWorkers = Dictionary((running?.workers ?? []).map { ($0.device.id, $0) }, uniquingKeysWith: { a, _ in a })
         for device in resolved.devices where device.config.enabled {
             guard let plugin = plugins.plugin(forClass: device.profile.driver) else {
@@ -80,12 +88,28 @@ final class PreparedConfig: @unchecked Sendable {
                 continue
             }
             if let old = runningWorkers[device.id], old.device.profile.channels != device.profile.channels { relaidOut = true }
-            if let old = runningWorkers[device.id], old.instance.plugin === plugin, old.device.runsTheSame(as: device) {
-                workers.append(old)
-                if old.pollGroups != device.pollGroups {
-                    retime.append((old, device.pollGroups, staleWindows(device, handles: old.page.handles)))
+            if let old = runningWorkers[device.id], old.instance.plugin === plugin {
+                let running = old.device
+                if running.runsTheSame(as: device) {
+                    workers.append(old)
+                    if old.pollGroups != device.pollGroups {
+                        retime.append((old, device.pollGroups, staleWindows(device, handles: old.page.handles)))
+                    }
+                    continue
                 }
-                continue
+                // Only hot parameters changed: the driver keeps running and
+                // takes them through `configure`.
+                var same = running
+                same.parameters = device.parameters
+                if !recreateDevices.contains(device.id), same.runsTheSame(as: device),
+                   changedKeys(running.parameters, device.parameters).isSubset(of: device.plugin.entry.parameters.hotParameters) {
+                    workers.append(old)
+                    reconfigureDevices.append((old, device))
+                    if old.pollGroups != device.pollGroups {
+                        retime.append((old, device.pollGroups, staleWindows(device, handles: old.page.handles)))
+                    }
+                    continue
+                }
             }
             let handles = directory.register(device: device.id, profile: device.profile)
             let stale = staleWindows(device, handles: handles)
@@ -159,7 +183,8 @@ final class PreparedConfig: @unchecked Sendable {
         }
         let alarms = resolved.config.alarms.map { AlarmSlot(rule: $0, handle: directory.handle(for: $0.channel)) }
         return PreparedConfig(resolved: resolved, generation: generation, controllers: controllers, controllerConfigs: configs,
-                              workers: workers, alarms: alarms, created: created, reconfigure: reconfigure, retime: retime)
+                              workers: workers, alarms: alarms, created: created, reconfigure: reconfigure, retime: retime,
+                              reconfigureDevices: reconfigureDevices)
     }
 
     /// The parameter names whose values differ.
