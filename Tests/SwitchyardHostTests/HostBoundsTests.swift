@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import SwitchyardHost
 import SwitchyardJSON
@@ -88,5 +91,17 @@ import SwitchyardTestSupport
         #expect(Nanoseconds.subtracting(0, .min) == .max)
         #expect(Nanoseconds.subtracting(-10, .max) == .min)
         #expect(Nanoseconds.subtracting(10, 3) == 7)
+    }
+
+    /// `check` reads the config file with FileSystem.readText: invalid UTF-8
+    /// is refused with where it is.
+    @Test func aFileThatIsNotUTF8NamesTheByteOffset() throws {
+        let path = TestPaths.temporaryDirectory() + "/bad.json"
+        let bytes = Array(#"{"version":1,"edge_id":""#.utf8) + [0xC0, 0xAF] + Array(#""}"#.utf8)
+        let file = try #require(fopen(path, "wb"))
+        _ = fwrite(bytes, 1, bytes.count, file)
+        fclose(file)
+        let error = #expect(throws: FileSystem.Failure.self) { try FileSystem.readText(path) }
+        #expect(error?.reason == "not valid UTF-8 text (byte offset 24)")
     }
 }
