@@ -168,7 +168,7 @@ let package = Package(
         swiftPlugin("TestProbe", path: "Tests/Plugins/TestProbe"),
 
         .target(name: "SwitchyardTestSupport", dependencies: ["SwitchyardHost", .product(name: "Logging", package: "swift-log")], path: "Tests/Support"),
-        .testTarget(name: "SwitchyardModelTests", dependencies: ["SwitchyardModel"]),
+        .testTarget(name: "SwitchyardModelTests", dependencies: ["SwitchyardModel", "SwitchyardPluginKit"]),
         .testTarget(name: "SwitchyardConfigDocTests", dependencies: ["SwitchyardConfigDoc", "SwitchyardJSON"], exclude: ["Fixtures"]),
         .testTarget(name: "SwitchyardModbusProfileTests", dependencies: ["SwitchyardModbusProfile", "SwitchyardModel"]),
         .testTarget(name: "SwitchyardModbusIOTests", dependencies: ["SwitchyardModbusIO", "SwitchyardModbusProfile", "SwitchyardTestSupport"]),

@@ -10,7 +10,8 @@ import SwitchyardJSON
 /// - `GET /metrics`: Prometheus text format
 /// - `POST /reload`: the same as SIGHUP
 /// - `POST /config`: apply the posted config document (until the next reload
-///   from the config file); 200 with the generation, 422 with the reasons
+///   from the config file); 200 with the generation, 422 with the reasons,
+///   400 for a body that is not UTF-8
 public enum StatusServer {
     public static func router(_ service: EdgeService) -> Router<BasicRequestContext> {
         let router = Router()
@@ -35,7 +36,13 @@ public enum StatusServer {
                             status: .unsupportedMediaType)
             }
             let body = try await request.body.collect(upTo: 4 << 20)
-            let text = String(buffer: body)
+            // Strict, as `check` and the server decode: invalid UTF-8 is
+            // refused with where it is, never repaired into U+FFFD and applied.
+            let bytes = Array(body.readableBytesView)
+            if let offset = JSONValue.firstInvalidUTF8Offset(in: bytes) {
+                return json(["applied": false, "error": .string("the body is not valid UTF-8 (byte offset \(offset))")], status: .badRequest)
+            }
+            let text = String(decoding: bytes, as: UTF8.self)
             return outcome(await EdgeService.offPool { service.apply(text: text, reason: "POST /config") })
         }
         return router

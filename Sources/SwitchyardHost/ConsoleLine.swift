@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SwitchyardJSON
 import SwitchyardModel
 
 /// The one-line picture of a site that `switchyard-edge run` prints every
@@ -23,7 +24,7 @@ public struct ConsoleLine {
         func watts(_ address: String?) -> String {
             guard let address, let r = host.reading(address) else { return "      -  " }
             guard let v = r.value, r.quality == .good else { return "  (\(r.quality))" }
-            return pad(String(Int(v.rounded())), 7) + " W"
+            return pad(fixed(v, 0), 7) + " W"
         }
         let status = host.status()
         var line = clockText()
@@ -57,12 +58,15 @@ func pad(_ s: String, _ width: Int, with fill: Character = " ") -> String {
 }
 
 /// `v` with `digits` decimals, without Foundation's String(format:).
-/// Used for the console line, log lines and the benchmark's figures.
+/// Used for the console line, log lines and the benchmark's figures. Never
+/// traps: a value too large for its decimals to mean anything (a device may
+/// publish 1e308) is written in the shortest form instead.
 public func fixed(_ v: Double, _ digits: Int) -> String {
     guard v.isFinite else { return "\(v)" }
     var scale = 1.0
     for _ in 0..<digits { scale *= 10 }
     let scaled = (abs(v) * scale).rounded()
+    guard scaled < 9e15 else { return JSONValue.format(v) }
     let whole = Int64(scaled / scale)
     let fraction = Int64(scaled) - whole * Int64(scale)
     let sign = v < 0 && scaled != 0 ? "-" : ""

@@ -96,7 +96,7 @@ final class DeviceWorker: @unchecked Sendable {
         self.clock = clock
         self.log = log
         self.currentGroups = Mutex(device.pollGroups)
-        self.groups = device.pollGroups.map { Group(name: $0.name, intervalNs: $0.intervalMs.map { Int64($0) * 1_000_000 }, nextDueNs: 0) }
+        self.groups = device.pollGroups.map { Group(name: $0.name, intervalNs: $0.intervalMs.map { Nanoseconds.milliseconds($0) }, nextDueNs: 0) }
         self.backoffNs = Self.initialBackoffNs
         self.random = UInt64(truncatingIfNeeded: device.id.hashValue) | 1
         self.faultAfterFailures = max(device.config.faultAfterFailures ?? 3, 1)
@@ -118,7 +118,7 @@ final class DeviceWorker: @unchecked Sendable {
     /// [control] New poll intervals (a period change, say) without a restart:
     /// the worker takes them up at its next step; staleness follows them.
     func retime(_ pollGroups: [ResolvedConfig.Device.PollGroup], staleAfterNs: [Int64?]) {
-        let intervals = Dictionary(uniqueKeysWithValues: pollGroups.map { ($0.name, $0.intervalMs.map { Int64($0) * 1_000_000 }) })
+        let intervals = Dictionary(uniqueKeysWithValues: pollGroups.map { ($0.name, $0.intervalMs.map { Nanoseconds.milliseconds($0) }) })
         currentGroups.withLock { $0 = pollGroups }
         page.staleAfterNs.withLock { $0 = staleAfterNs }
         pendingIntervals.withLock { $0 = intervals }

@@ -604,7 +604,7 @@ public final class EdgeHost: @unchecked Sendable {
         guard slot.status.consecutiveFailures >= supervisor.controllerFailureLimit else { return }
         slot.status.state = .disabled
         slot.status.timesDisabled += 1
-        slot.disabledUntilNs = supervisor.autoRecovery ? nowNs + Int64(supervisor.recoveryDelayMs) * 1_000_000 : nil
+        slot.disabledUntilNs = supervisor.autoRecovery ? Nanoseconds.adding(nowNs, Nanoseconds.milliseconds(supervisor.recoveryDelayMs)) : nil
         let recovery = supervisor.autoRecovery ? "; retrying in \(supervisor.recoveryDelayMs) ms (auto_recovery)" : "; stays disabled until the config changes (auto_recovery is off)"
         log.emit(.error, "supervisor", "controller \(slot.status.id) disabled after \(slot.status.consecutiveFailures) failed cycles: \(error)\(recovery)")
     }

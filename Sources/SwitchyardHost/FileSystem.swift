@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SwitchyardJSON
 
 /// The few file operations the host needs, on libc directly: the host module
 /// does not use Foundation, to keep the edge's footprint small (the process
@@ -26,7 +27,10 @@ public enum FileSystem {
                 break
             }
         }
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw Failure(path: path, reason: "not valid UTF-8 text") }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            let offset = JSONValue.firstInvalidUTF8Offset(in: bytes) ?? 0
+            throw Failure(path: path, reason: "not valid UTF-8 text (byte offset \(offset))")
+        }
         return text
     }
 

@@ -40,7 +40,7 @@ final class PreparedConfig: @unchecked Sendable {
         var immediate = false
     }
 
-    var periodNs: Int64 { Int64(resolved.config.coreCycle.periodMs) * 1_000_000 }
+    var periodNs: Int64 { Nanoseconds.milliseconds(resolved.config.coreCycle.periodMs) }
 
     /// Only hot parameter changes, each to a controller marked `"apply":
     /// "immediate"`: the cycle thread swaps it in as soon as it is staged,
@@ -201,8 +201,8 @@ final class PreparedConfig: @unchecked Sendable {
         return device.profile.channels.map { channel -> Int64? in
             if channel.access == .write { return nil }
             let group = device.pollGroups.first { $0.channels.contains(channel.name) || $0.channels.contains(channel.standard ?? "\u{0}") }
-            if let group { return group.intervalMs.map { Int64($0) * 3_000_000 } }
-            return longest.map { Int64($0) * 3_000_000 }
+            if let group { return group.intervalMs.map { Nanoseconds.milliseconds($0, times: 3) } }
+            return longest.map { Nanoseconds.milliseconds($0, times: 3) }
         }
     }
 }

@@ -182,7 +182,7 @@ final class DevicePage: Sendable {
         values.withLock { vs in
             for i in vs.indices {
                 var v = vs[i]
-                if v.quality == SY_QUALITY_GOOD, let limit = stale[i], nowNs - v.timestamp_ns > limit {
+                if v.quality == SY_QUALITY_GOOD, let limit = stale[i], Nanoseconds.subtracting(nowNs, v.timestamp_ns) > limit {
                     v.quality = SY_QUALITY_STALE
                 }
                 snapshot[Int(handles[i])] = v
@@ -194,7 +194,7 @@ final class DevicePage: Sendable {
     func reading(_ handle: Int32, nowNs: Int64) -> ChannelReading? {
         guard let slot = slot(of: handle) else { return nil }
         var r = values.withLock { $0[slot].reading }
-        if r.quality == .good, let limit = staleAfterNs.withLock({ $0[slot] }), nowNs - r.timestampNs > limit { r.quality = .stale }
+        if r.quality == .good, let limit = staleAfterNs.withLock({ $0[slot] }), Nanoseconds.subtracting(nowNs, r.timestampNs) > limit { r.quality = .stale }
         return r
     }
 }

@@ -79,6 +79,12 @@ extension JSONValue {
         for _ in 0..<level { out.append(contentsOf: indent) }
     }
 
+    /// 2^53 − 1: the largest integer that a JSON number (a double) and every
+    /// integer type the project converts it to hold exactly. Integers in
+    /// configs, profiles and parameter schemas are bounded by it when no
+    /// smaller range is declared.
+    public static let largestExactInteger = 9_007_199_254_740_991
+
     /// Integers print without a fraction; other numbers in the shortest form
     /// that round-trips, with a lower-case exponent and no "+".
     public static func format(_ n: Double) -> String {

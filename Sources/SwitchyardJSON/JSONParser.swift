@@ -32,6 +32,25 @@ extension JSONValue {
     }
 }
 
+extension JSONValue {
+    /// The offset of the first byte of `bytes` that does not begin a
+    /// well-formed UTF-8 sequence (overlong forms, surrogates and truncated
+    /// sequences included), or nil when all of it is UTF-8. Every decoder of
+    /// untrusted text uses it to refuse, naming where, rather than to repair.
+    public static func firstInvalidUTF8Offset<C: Collection>(in bytes: C) -> Int? where C.Element == UInt8 {
+        var iterator = bytes.makeIterator()
+        var parser = Unicode.UTF8.ForwardParser()
+        var offset = 0
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let encoded): offset += encoded.count
+            case .emptyInput: return nil
+            case .error: return offset
+            }
+        }
+    }
+}
+
 struct JSONParser {
     let bytes: [UInt8]
     var index = 0
@@ -207,7 +226,7 @@ struct JSONParser {
         }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
         guard let value = Double(text), value.isFinite else {
-            throw error("number \(text) is out of range", at: start)
+            throw error("number \(text.echoed()) is out of range", at: start)
         }
         return value
     }
@@ -241,7 +260,10 @@ struct JSONParser {
             case UInt8(ascii: "\""):
                 index += 1
                 guard let string = String(validating: out, as: UTF8.self) else {
-                    throw error("string is not valid UTF-8", at: start)
+                    // Escapes are ASCII and decode to whole scalars, so the
+                    // first bad byte of the raw text is the one to name.
+                    let bad = JSONValue.firstInvalidUTF8Offset(in: bytes[(start + 1)..<(index - 1)]).map { $0 + start + 1 } ?? start
+                    throw error("string is not valid UTF-8 (byte offset \(bad))", at: bad)
                 }
                 return string
             case UInt8(ascii: "\\"):

@@ -35,7 +35,8 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
             switch component {
             case .key(let key):
                 if !out.isEmpty { out += "." }
-                out += key
+                // Keys come from the document: escaped and bounded like any echoed input.
+                out += key.echoed()
             case .index(let index):
                 out += "[\(index)]"
             }

@@ -68,7 +68,7 @@ public struct ConfigValidator: Sendable {
         let disabledDevices = Set(config.devices.filter { !$0.enabled }.map(\.deviceId))
         for device in config.devices {
             guard let profile = profiles[device.profile] else {
-                var message = "unknown profile \"\(device.profile)\""
+                var message = "unknown profile \"\(device.profile.echoed())\""
                 if let s = closestMatch(to: device.profile, in: profiles.keys.sorted()) { message += " (did you mean \"\(s)\"?)" }
                 issues.add(device.path.appending("profile"), message + "; profiles are looked up by their \"id\"")
                 continue
@@ -113,7 +113,7 @@ public struct ConfigValidator: Sendable {
 
     private func lookUp(_ className: String, kind: PluginKind, at path: JSONPath, issues: IssueList, context: String) -> PluginClassInfo? {
         guard let info = classes[className] else {
-            var message = "\(context) \"\(className)\" is not provided by any loaded plugin"
+            var message = "\(context) \"\(className.echoed())\" is not provided by any loaded plugin"
             let sameKind = classes.values.filter { $0.kind == kind }.map(\.entry.name).sorted()
             if let s = closestMatch(to: className, in: sameKind) {
                 message += " (did you mean \"\(s)\"?)"
@@ -124,7 +124,7 @@ public struct ConfigValidator: Sendable {
             return nil
         }
         guard info.kind == kind else {
-            issues.add(path, "\"\(className)\" is a \(info.kind.rawValue) class (plugin \(info.pluginId)), not a \(kind.rawValue)")
+            issues.add(path, "\"\(className.echoed())\" is a \(info.kind.rawValue) class (plugin \(info.pluginId)), not a \(kind.rawValue)")
             return nil
         }
         return info
@@ -141,7 +141,7 @@ public struct ConfigValidator: Sendable {
         var out: [ResolvedConfig.Device.PollGroup] = []
         for (name, channels) in device.pollGroups.sorted(by: { $0.key < $1.key }) {
             for (i, channel) in channels.enumerated() where profile.channel(named: channel) == nil {
-                var message = "profile \"\(profile.id)\" has no channel \"\(channel)\""
+                var message = "profile \"\(profile.id)\" has no channel \"\(channel.echoed())\""
                 if let s = closestMatch(to: channel, in: profile.channels.map(\.name)) { message += " (did you mean \"\(s)\"?)" }
                 issues.add(device.path.appending("poll_groups").appending(name).appending(index: i), message)
             }
@@ -157,12 +157,12 @@ public struct ConfigValidator: Sendable {
         guard parts.count == 2 else { return }  // reported when the rule was read
         guard let profile = devices[parts[0]] else {
             if !config.devices.contains(where: { $0.deviceId == parts[0] }) {
-                issues.add(path, "no device \"\(parts[0])\" in this config")
+                issues.add(path, "no device \"\(parts[0].echoed())\" in this config")
             }
             return
         }
         if profile.channel(named: parts[1]) == nil {
-            var message = "device \"\(parts[0])\" (profile \(profile.id)) has no channel \"\(parts[1])\""
+            var message = "device \"\(parts[0].echoed())\" (profile \(profile.id)) has no channel \"\(parts[1].echoed())\""
             if let s = closestMatch(to: parts[1], in: profile.channels.map(\.name)) { message += " (did you mean \"\(s)\"?)" }
             issues.add(path, message)
         }
@@ -200,7 +200,7 @@ public struct ConfigValidator: Sendable {
             guard let family = property.device, case .string(let deviceId)? = members[name] else { continue }
             guard let profile = devices[deviceId] else {
                 let candidates = devices.filter { $0.value.implements(family: family) }.keys.sorted()
-                issues.add(path.appending(name), "no device \"\(deviceId)\" in this config" + (candidates.isEmpty ? "" : " (devices with \(family).* channels: \(candidates.joined(separator: ", ")))"))
+                issues.add(path.appending(name), "no device \"\(deviceId.echoed())\" in this config" + (candidates.isEmpty ? "" : " (devices with \(family).* channels: \(candidates.joined(separator: ", ")))"))
                 continue
             }
             if !profile.implements(family: family) {

@@ -147,21 +147,21 @@ public struct DeviceProfile: Sendable, Hashable {
             c.rejectUnknownKeys()
             guard let name else { continue }
             if !DeviceProfile.isValidChannelName(name) {
-                issues.add(path.appending("name"), "\"\(name)\" is not a valid channel name (letters, digits, '_' and '.', starting with a letter; no '/')")
+                issues.add(path.appending("name"), "\"\(name.echoed())\" is not a valid channel name (letters, digits, '_' and '.', starting with a letter; no '/')")
             }
-            if !names.insert(name).inserted { issues.add(path.appending("name"), "channel \"\(name)\" is declared twice") }
+            if !names.insert(name).inserted { issues.add(path.appending("name"), "channel \"\(name.echoed())\" is declared twice") }
             if let standard {
                 if let std = StandardChannel.named(standard) {
                     if std.writable != access.isWritable {
-                        issues.add(path.appending("access"), "\(standard) is \(std.writable ? "a setpoint and must be writable" : "a measurement and must be read-only")")
+                        issues.add(path.appending("access"), "\(standard.echoed()) is \(std.writable ? "a setpoint and must be writable" : "a measurement and must be read-only")")
                     }
                 } else {
-                    var message = "unknown standard channel \"\(standard)\""
+                    var message = "unknown standard channel \"\(standard.echoed())\""
                     if let s = closestMatch(to: standard, in: StandardChannel.all.map(\.name)) { message += " (did you mean \"\(s)\"?)" }
                     issues.add(path.appending(standardKey), message)
                 }
                 if !standards.insert(standard).inserted {
-                    issues.add(path.appending(standardKey), "\(standard) is implemented by two channels")
+                    issues.add(path.appending(standardKey), "\(standard.echoed()) is implemented by two channels")
                 }
             }
             channels.append(Channel(name: name, standard: standard, unit: unit, access: access, description: description))
@@ -175,7 +175,7 @@ public struct DeviceProfile: Sendable, Hashable {
             if case .string("once") = g.value("interval_ms") {
                 interval = nil
             } else {
-                interval = g.integer("interval_ms", min: 1)
+                interval = g.integer("interval_ms", min: EdgeConfig.Limits.intervalMs.lowerBound, max: EdgeConfig.Limits.intervalMs.upperBound)
                 if interval == nil && g.object["interval_ms"] == nil { issues.add(path.appending("interval_ms"), "is required (milliseconds, or \"once\")") }
             }
             let members = g.stringArray("channels") ?? derivedGroups[name] ?? []

@@ -32,6 +32,22 @@ public struct EdgeConfig: Sendable, Hashable {
         public var recoveryDelayMs: Int = 30_000
     }
 
+    /// The domain of every integer in a config (docs/configuration.md has
+    /// the table). Each is far inside what the host's arithmetic handles:
+    /// an interval in nanoseconds, times three, stays below 2^48.
+    public enum Limits {
+        /// `core_cycle.period_ms`: 10 ms to an hour.
+        public static let periodMs = 10...3_600_000
+        /// Poll intervals (`poll_interval_ms`, a profile's `poll_groups.*.interval_ms`): 1 ms to a day.
+        public static let intervalMs = 1...86_400_000
+        /// `recovery_delay_ms`: none to a day.
+        public static let recoveryDelayMs = 0...86_400_000
+        /// `overrun_alert_threshold`, `controller_failure_limit`: consecutive cycles.
+        public static let cycleCount = 1...1_000_000
+        /// `execution_order`.
+        public static let executionOrder = -1_000_000...1_000_000
+    }
+
     public static let topLevelKeys: Set<String> = [
         "version", "timestamp", "edge_id", "core_cycle", "scheduler", "modbus_devices", "devices", "alarms",
         "sync", "metadata",
@@ -69,20 +85,20 @@ public struct EdgeConfig: Sendable, Hashable {
         let issues = IssueList()
         guard var r = ObjectReader(json, at: .root, issues: issues) else { throw ValidationError(issues.issues) }
         let root = JSONPath.root
-        version = r.integer("version", min: 0) ?? 0
+        version = r.integer("version", min: 0, max: JSONValue.largestExactInteger) ?? 0
         if r.object["version"] == nil { issues.add(root.appending("version"), "is required") }
         timestamp = r.string("timestamp")
         edgeId = r.requiredString("edge_id") ?? ""
 
         coreCycle = CoreCycle()
         if let cc = r.value("core_cycle"), var c = ObjectReader(cc, at: root.appending("core_cycle"), issues: issues) {
-            coreCycle.periodMs = c.integer("period_ms", min: 10, max: 3_600_000) ?? 1000
+            coreCycle.periodMs = c.integer("period_ms", min: Limits.periodMs.lowerBound, max: Limits.periodMs.upperBound) ?? 1000
             if let sv = c.value("supervisor"), var s = ObjectReader(sv, at: root.appending("core_cycle").appending("supervisor"), issues: issues) {
                 var sup = Supervisor()
-                sup.overrunAlertThreshold = s.integer("overrun_alert_threshold", min: 1) ?? sup.overrunAlertThreshold
+                sup.overrunAlertThreshold = s.integer("overrun_alert_threshold", min: Limits.cycleCount.lowerBound, max: Limits.cycleCount.upperBound) ?? sup.overrunAlertThreshold
                 sup.autoRecovery = s.bool("auto_recovery") ?? sup.autoRecovery
-                sup.controllerFailureLimit = s.integer("controller_failure_limit", min: 1) ?? sup.controllerFailureLimit
-                sup.recoveryDelayMs = s.integer("recovery_delay_ms", min: 0) ?? sup.recoveryDelayMs
+                sup.controllerFailureLimit = s.integer("controller_failure_limit", min: Limits.cycleCount.lowerBound, max: Limits.cycleCount.upperBound) ?? sup.controllerFailureLimit
+                sup.recoveryDelayMs = s.integer("recovery_delay_ms", min: Limits.recoveryDelayMs.lowerBound, max: Limits.recoveryDelayMs.upperBound) ?? sup.recoveryDelayMs
                 s.rejectUnknownKeys()
                 coreCycle.supervisor = sup
             }
@@ -143,7 +159,7 @@ public struct EdgeConfig: Sendable, Hashable {
         var seen: [String: JSONPath] = [:]
         for (id, path) in items {
             if let first = seen[id] {
-                issues.add(path, "\(what) \"\(id)\" is already used at \(first)")
+                issues.add(path, "\(what) \"\(id.echoed())\" is already used at \(first)")
             } else {
                 seen[id] = path
             }
@@ -177,7 +193,7 @@ public struct ControllerConfig: Sendable, Hashable {
         let id = r.requiredString("id")
         let className = r.requiredString("class")
         enabled = r.bool("enabled") ?? true
-        executionOrder = r.integer("execution_order") ?? index
+        executionOrder = r.integer("execution_order", min: EdgeConfig.Limits.executionOrder.lowerBound, max: EdgeConfig.Limits.executionOrder.upperBound) ?? index
         parameters = r.objectMember("parameters") ?? [:]
         apply = r.choice("apply", ApplyMode.self) ?? .next_cycle
         r.rejectUnknownKeys()
@@ -229,7 +245,7 @@ public struct DeviceConfig: Sendable, Hashable {
                 return s
             }
         }
-        pollIntervalMs = r.integer("poll_interval_ms", min: 1)
+        pollIntervalMs = r.integer("poll_interval_ms", min: EdgeConfig.Limits.intervalMs.lowerBound, max: EdgeConfig.Limits.intervalMs.upperBound)
         faultAfterFailures = r.integer("fault_after_failures", min: 1, max: 1000)
         r.rejectUnknownKeys()
         guard let deviceId, let profile else { return nil }
@@ -284,7 +300,7 @@ public struct AlarmRule: Sendable, Hashable {
         hysteresis = r.number("hysteresis", min: 0) ?? 0
         r.rejectUnknownKeys()
         if let channel, channel.split(separator: "/", omittingEmptySubsequences: false).count != 2 {
-            issues.add(path.appending("channel"), "must be \"device_id/Channel\", got \"\(channel)\"")
+            issues.add(path.appending("channel"), "must be \"device_id/Channel\", got \"\(channel.echoed())\"")
         }
         guard let id, let channel, let condition, let threshold else { return nil }
         self.id = id

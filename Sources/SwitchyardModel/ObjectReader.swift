@@ -72,22 +72,27 @@ public struct ObjectReader {
         return n
     }
 
+    /// An integer within `min...max`. Without a bound, the bound is the
+    /// type's: ±(2^53 − 1), the integers a JSON number holds exactly (and
+    /// every Swift `Int` conversion of them is safe). An out-of-range value
+    /// is reported with the bound it broke, however large it is.
     public mutating func integer(_ key: String, min: Int? = nil, max: Int? = nil) -> Int? {
         guard let value = value(key), !value.isNull else { return nil }
-        guard case .number(let n) = value, n.isWholeNumber, abs(n) < 9e15 else {
+        guard case .number(let n) = value, n.isWholeNumber else {
             issues.add(path.appending(key), "expected integer, got \(value.typeName) \(value.brief)")
             return nil
         }
-        let i = Int(n)
-        if let min, i < min {
-            issues.add(path.appending(key), "must be >= \(min), got \(i)")
+        let low = Swift.max(min ?? -JSONValue.largestExactInteger, -JSONValue.largestExactInteger)
+        let high = Swift.min(max ?? JSONValue.largestExactInteger, JSONValue.largestExactInteger)
+        if n < Double(low) {
+            issues.add(path.appending(key), "must be >= \(low), got \(JSONValue.format(n))")
             return nil
         }
-        if let max, i > max {
-            issues.add(path.appending(key), "must be <= \(max), got \(i)")
+        if n > Double(high) {
+            issues.add(path.appending(key), "must be <= \(high), got \(JSONValue.format(n))")
             return nil
         }
-        return i
+        return Int(n)
     }
 
     public mutating func bool(_ key: String) -> Bool? {
@@ -134,7 +139,7 @@ public struct ObjectReader {
         guard let s = string(key) else { return nil }
         guard let v = T(rawValue: s) else {
             let allowed = T.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
-            issues.add(path.appending(key), "must be one of \(allowed); got \"\(s)\"")
+            issues.add(path.appending(key), "must be one of \(allowed); got \"\(s.echoed())\"")
             return nil
         }
         return v
@@ -151,7 +156,7 @@ public struct ObjectReader {
         guard !unknown.isEmpty else { return }
         for key in unknown.sorted() {
             let candidates = Set(known).union(extra).sorted()
-            var message = "unknown field \"\(key)\""
+            var message = "unknown field \"\(key.echoed())\""
             if let suggestion = closestMatch(to: key, in: candidates) {
                 message += " (did you mean \"\(suggestion)\"?)"
             }
@@ -161,14 +166,25 @@ public struct ObjectReader {
 }
 
 /// The candidate within a small edit distance of `word`, for "did you mean".
+/// Bounded in cost, whatever the input: a word longer than
+/// `suggestionLimit` (no name is that long) gets no suggestion, and a
+/// candidate whose length alone puts it out of reach is not compared.
 public func closestMatch(to word: String, in candidates: [String]) -> String? {
+    guard word.utf8.count <= suggestionLimit else { return nil }
+    let letters = Array(word)
+    let reach = max(2, letters.count / 4)
     var best: (String, Int)?
-    for candidate in candidates {
-        let d = editDistance(Array(word), Array(candidate))
-        if d <= max(2, word.count / 4), best == nil || d < best!.1 { best = (candidate, d) }
+    for candidate in candidates where candidate.utf8.count <= 4 * suggestionLimit {
+        let other = Array(candidate)
+        guard abs(other.count - letters.count) <= reach else { continue }
+        let d = editDistance(letters, other)
+        if d <= reach, best == nil || d < best!.1 { best = (candidate, d) }
     }
     return best?.0
 }
+
+/// The longest name (in UTF-8 bytes) for which "did you mean" looks for a suggestion.
+public let suggestionLimit = 64
 
 func editDistance(_ a: [Character], _ b: [Character]) -> Int {
     if a.isEmpty { return b.count }

@@ -70,7 +70,7 @@ public struct ParameterSchema: Sendable, Hashable {
         }
         r.rejectUnknownKeys()
         for name in required where properties[name] == nil && !additionalProperties {
-            issues.add(path.appending("required"), "names \"\(name)\", which is not among the properties")
+            issues.add(path.appending("required"), "names \"\(name.echoed())\", which is not among the properties")
         }
         if let defaultValue {
             let check = IssueList()
@@ -92,6 +92,12 @@ public struct ParameterSchema: Sendable, Hashable {
             issues.add(path, "must be one of \(allowed); got \(value.brief)")
         }
         if case .number(let n) = value {
+            // An integer without a declared bound is bounded by its type:
+            // what a JSON number holds exactly, and the plugin kit's `int`
+            // getter returns.
+            let limit = Double(JSONValue.largestExactInteger)
+            let minimum = type == .integer ? Swift.max(self.minimum ?? -limit, -limit) : self.minimum
+            let maximum = type == .integer ? Swift.min(self.maximum ?? limit, limit) : self.maximum
             if let minimum, n < minimum { issues.add(path, "must be >= \(JSONValue.format(minimum)), got \(JSONValue.format(n))") }
             if let maximum, n > maximum { issues.add(path, "must be <= \(JSONValue.format(maximum)), got \(JSONValue.format(n))") }
             if let exclusiveMinimum, n <= exclusiveMinimum {
@@ -111,7 +117,7 @@ public struct ParameterSchema: Sendable, Hashable {
                 if let schema = properties[name] {
                     filled[name] = schema.validate(member, at: path.appending(name), issues: issues)
                 } else if !additionalProperties {
-                    var message = "unknown parameter \"\(name)\""
+                    var message = "unknown parameter \"\(name.echoed())\""
                     if let suggestion = closestMatch(to: name, in: properties.keys.sorted()) {
                         message += " (did you mean \"\(suggestion)\"?)"
                     } else if !properties.isEmpty {

@@ -45,7 +45,7 @@ public struct PluginManifest: Sendable, Hashable {
                 c.rejectUnknownKeys()
                 guard let name else { continue }
                 if !seen.insert(name).inserted {
-                    issues.add(path.appending("name"), "class \"\(name)\" is declared twice")
+                    issues.add(path.appending("name"), "class \"\(name.echoed())\" is declared twice")
                 }
                 classes.append(ClassEntry(name: name, description: description, parameters: parameters, connection: connection))
             }

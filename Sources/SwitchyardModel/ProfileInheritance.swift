@@ -29,7 +29,7 @@ public enum ProfileInheritance {
             var failed = false
             while let parentId = sources[current]!.json["extends"]?.stringValue {
                 guard let parent = sources[parentId] else {
-                    var message = "extends unknown profile \"\(parentId)\""
+                    var message = "extends unknown profile \"\(parentId.echoed())\""
                     if let s = closestMatch(to: parentId, in: sources.keys.sorted()) { message += " (did you mean \"\(s)\"?)" }
                     errors.append(ValidationError(file: sources[current]!.file, path: .root.appending("extends"), message))
                     failed = true

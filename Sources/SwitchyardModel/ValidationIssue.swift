@@ -7,10 +7,16 @@ public struct ValidationIssue: Sendable, Hashable, CustomStringConvertible {
     public var path: JSONPath
     public var message: String
 
+    /// The longest message an issue keeps, in characters.
+    public static let messageLimit = 1_000
+
+    /// `message` is made safe to print (control characters escaped, cut at
+    /// `messageLimit`): the parts of it that quote input are bounded where
+    /// they are written, and this catches any that is not.
     public init(file: String? = nil, path: JSONPath, message: String) {
         self.file = file
         self.path = path
-        self.message = message
+        self.message = message.echoed(limit: Self.messageLimit)
     }
 
     public var description: String {
@@ -77,9 +83,10 @@ extension JSONValue {
         }
     }
 
-    /// A short rendering of a value for error messages.
+    /// A short rendering of a value for error messages: its JSON text
+    /// (control characters escaped), cut after 60 characters with
+    /// `…(N bytes)`.
     public var brief: String {
-        let text = canonicalText
-        return text.count > 60 ? String(text.prefix(57)) + "..." : text
+        canonicalText.echoed(limit: 60)
     }
 }

@@ -2,7 +2,8 @@ import SwitchyardJSON
 
 /// An instance's parameters. The host has already checked them against the
 /// class's declared schema and filled in defaults, so a getter fails only if
-/// the plugin asks for something it did not declare.
+/// the plugin asks for something it did not declare. No getter traps, on any
+/// value: a plugin runs inside the host, and a trap there stops the edge.
 public struct Parameters: Sendable, Equatable {
     public let values: [String: JSONValue]
 
@@ -17,9 +18,16 @@ public struct Parameters: Sendable, Equatable {
         return n
     }
 
+    /// The integer parameter `name`. Never traps: a value that is missing,
+    /// not whole, or beyond what an `Int` holds is an error. (Validation
+    /// bounds a declared integer to ±(2^53 − 1), its declared range if
+    /// narrower, so a declared one always converts.)
     public func int(_ name: String) throws(PluginError) -> Int {
         guard case .number(let n)? = values[name], n.isWholeNumber else { throw missing(name, "integer") }
-        return Int(n)
+        guard let i = Int(exactly: n) else {
+            throw .invalid("parameter \"\(name)\" is \(JSONValue.format(n)), beyond the integers this plugin can hold")
+        }
+        return i
     }
 
     public func string(_ name: String) throws(PluginError) -> String {

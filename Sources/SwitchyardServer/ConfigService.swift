@@ -79,7 +79,10 @@ public final class ConfigService: Sendable {
         var plan = try await planner.plan(next, edges: edges)
         try await afterPlan?(&plan, next)
         if !plan.problems.isEmpty {
-            let edgesRefused = Set(plan.problems.compactMap(\.edge)).count + plan.problems.map(\.alsoAffects).reduce(0, +)
+            // Every problem of one layer stack names the stack's first edge and
+            // the count of the others: count those once per stack, not once per problem.
+            let others = Dictionary(plan.problems.map { ($0.edge ?? "", $0.alsoAffects) }, uniquingKeysWith: max)
+            let edgesRefused = Set(plan.problems.compactMap(\.edge)).count + others.values.reduce(0, +)
             throw ServiceError(.invalidConfig, "the change would give \(edgesRefused) edge(s) an invalid config; nothing was stored",
                                problems: plan.problems)
         }

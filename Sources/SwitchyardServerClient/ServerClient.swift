@@ -30,8 +30,9 @@ public final class ServerClient: Sendable {
             var out = "HTTP \(status) \(error["code"]?.stringValue ?? ""): \(error["message"]?.stringValue ?? "")"
             for problem in error["problems"]?.arrayValue ?? [] {
                 let edge = problem["edge"]?.stringValue.map { "edge \($0) " } ?? ""
-                let also = problem["also_affects_edges"]?.numberValue.map { " (and \(Int($0)) more edges with the same layers)" } ?? ""
-                out += "\n  \(edge)\(problem["path"]?.stringValue ?? ""): \(problem["message"]?.stringValue ?? "")\(also)"
+                let also = problem["also_affects_edges"]?.numberValue.map { " (and \(JSONValue.format($0)) more edges with the same layers)" } ?? ""
+                // The path holds the document's keys as they are: escaped, like every echoed input, before a terminal sees it.
+                out += "\n  \(edge)\((problem["path"]?.stringValue ?? "").echoed()): \((problem["message"]?.stringValue ?? "").echoed(limit: 1_000))\(also)"
             }
             return out
         }

@@ -206,10 +206,10 @@ struct EdgeAddress: ParsableArguments {
     /// The edge's current config version (exit 1 when it has none yet).
     func currentVersion(_ remote: Remote) throws -> Int {
         let e = try remote.document(try remote.call("GET", path()))
-        guard let version = e["version"]?.numberValue, version >= 1 else {
+        guard let number = e["version"]?.numberValue, number >= 1, let version = Int(exactly: number) else {
             throw CLI.refused("edge \(edge) has no config version yet (no layer reaches it, or none was accepted)")
         }
-        return Int(version)
+        return version
     }
 }
 

@@ -197,9 +197,10 @@ struct Remote {
         if json { return printRaw(answer) }
         let value = answer.json ?? .null
         var line = what
-        if let id = value["change_id"]?.numberValue { line += ": change \(Int(id))" }
+        // Numbers from the server go through Pretty.int, which cannot trap on any value.
+        if value["change_id"]?.numberValue != nil { line += ": change \(Pretty.int(value["change_id"]))" }
         if let count = value["edges_with_new_version"]?.numberValue {
-            line += ", \(Int(count)) edge\(Int(count) == 1 ? "" : "s") with a new version"
+            line += ", \(Pretty.int(value["edges_with_new_version"])) edge\(count == 1 ? "" : "s") with a new version"
         }
         print(line)
         if let warning = value["warning"]?.stringValue { print("warning: \(warning)") }

@@ -98,6 +98,14 @@ struct OperatorAPITests {
         #expect(org2.status == 422)
         #expect(org2.json?["error"]?["problems"]?[0]?["path"] == "/modbus_devices/0/profile")
         #expect(org2.json?["error"]?["problems"]?[0]?["also_affects_edges"]?.numberValue == 1, "e1 and e2 share the layers")
+        // Several problems in the layers e1 and e2 share: still two edges refused, not one plus one per problem.
+        let twoProblems = try await ops.send("PATCH", "/api/v1/orgs/acme/layers/site/s1", json: [
+            ["op": "replace", "path": "/modbus_devices/0/profile", "value": "no_such_profile"],
+            ["op": "add", "path": "/alarms", "value": [["id": "a1", "channel": "no_device/Soc", "condition": ">", "threshold": 1]]],
+        ])
+        #expect(twoProblems.status == 422)
+        #expect((twoProblems.json?["error"]?["problems"]?.arrayValue?.count ?? 0) >= 2, "several problems, each naming e1 and one more edge")
+        #expect(twoProblems.json?["error"]?["message"]?.stringValue?.hasPrefix("the change would give 2 edge(s)") == true)
         try await fixture.stop()
     }
 
