@@ -180,11 +180,13 @@ enum Reply {
 
 extension Reply {
     /// A layer write: the change, and the layer's new revision and ETag for the next If-Match.
-    static func layerChange(_ result: ChangeResult) -> Response {
+    static func layerChange(_ result: ChangeResult, extra: [String: JSONValue] = [:]) -> Response {
         let details = result.change.details
-        guard let layer = details["layer"]?.stringValue, let revision = details["revision"]?.numberValue else { return change(result) }
+        guard let layer = details["layer"]?.stringValue, let revision = details["revision"]?.numberValue else { return change(result, extra: extra) }
         let etag = "\"\(layer)@\(Int(revision))\""
-        var response = change(result, extra: ["layer": .string(layer), "revision": .number(revision), "etag": .string(etag)])
+        var members: [String: JSONValue] = ["layer": .string(layer), "revision": .number(revision), "etag": .string(etag)]
+        for (key, value) in extra { members[key] = value }
+        var response = change(result, extra: members)
         response.headers[.eTag] = etag
         return response
     }
