@@ -67,7 +67,7 @@ let package = Package(
         .target(
             name: "SwitchyardServer",
             dependencies: [
-                "SwitchyardConfigDoc", "SwitchyardModel", "SwitchyardModbusProfile",
+                "SwitchyardConfigDoc", "SwitchyardModel", "SwitchyardModbusProfile", "SwitchyardHTTPGuard",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -78,6 +78,8 @@ let package = Package(
             ],
             exclude: ["README.md"]
         ),
+        // Strict HTTP/1 framing and read timeouts, in front of both servers' Hummingbird (issue 26).
+        .target(name: "SwitchyardHTTPGuard", dependencies: [.product(name: "HummingbirdCore", package: "hummingbird")]),
         // The operator's client of the server's API (used by the `switchyard` CLI and tests).
         .target(
             name: "SwitchyardServerClient",
@@ -101,7 +103,7 @@ let package = Package(
         .target(
             name: "SwitchyardEdgeService",
             dependencies: [
-                "SwitchyardHost",
+                "SwitchyardHost", "SwitchyardHTTPGuard",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

@@ -241,7 +241,7 @@ enum OperatorRoutes {
         // Catalog.
         table.add(.put, "\(org)/catalog") { request, context in
             let core = try need()
-            let body = try await Body.read(request, limit: max(limit, 64 << 20))
+            let body = try await Body.read(request, limit: max(limit, ServerOptions.maxCatalogBytes))
             return Reply.change(try await core.config.pushCatalog(org: try context.parameters.text("org"), document: body.value,
                                                                   actor: try context.caller(), reason: reason(request)))
         }
