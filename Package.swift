@@ -80,6 +80,20 @@ let package = Package(
         ),
         // Strict HTTP/1 framing and read timeouts, in front of both servers' Hummingbird (issue 26).
         .target(name: "SwitchyardHTTPGuard", dependencies: [.product(name: "HummingbirdCore", package: "hummingbird")]),
+        // Fuzzing (docs/fuzzing.md): the targets' entry functions, shared by the
+        // libFuzzer binary (`make fuzz`, built apart in .build-fuzz) and the corpus replay test.
+        .target(
+            name: "SwitchyardFuzzTargets",
+            dependencies: ["SwitchyardConfigDoc", "SwitchyardModel", "SwitchyardModbusProfile", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Fuzz/Targets"
+        ),
+        .target(name: "CFuzzDriver", path: "Fuzz/Driver"),
+        .executableTarget(
+            name: "switchyard-fuzz",
+            dependencies: ["SwitchyardFuzzTargets", "CFuzzDriver"],
+            path: "Fuzz/Main",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        ),
         // The operator's client of the server's API (used by the `switchyard` CLI and tests).
         .target(
             name: "SwitchyardServerClient",
@@ -179,7 +193,8 @@ let package = Package(
         .testTarget(name: "PluginTests", dependencies: ["SwitchyardHost", "SwitchyardTestSupport"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["SwitchyardHost", "SwitchyardEdgeService", "SwitchyardTestSupport", "SwitchyardAgent", "SwitchyardServerClient"]
+            dependencies: ["SwitchyardHost", "SwitchyardEdgeService", "SwitchyardTestSupport", "SwitchyardAgent", "SwitchyardServerClient",
+                           "SwitchyardFuzzTargets"]
         ),
         .testTarget(
             name: "SwitchyardServerTests",

@@ -1,0 +1,113 @@
+import SwitchyardConfigDoc
+import SwitchyardJSON
+import SwitchyardModbusProfile
+import SwitchyardModel
+
+/// The entry functions of the fuzz targets (docs/fuzzing.md), shared by the
+/// libFuzzer executable `switchyard-fuzz` and the test that replays the
+/// corpora and every crash found. Each takes any bytes; a trap, or a
+/// property below that does not hold, is a finding. Refusing the input
+/// (an error) is the expected outcome for most inputs.
+public enum FuzzTarget: String, CaseIterable, Sendable {
+    /// `JSONValue(parsing:)`; what parses re-parses from its canonical text to the same value.
+    case json
+    /// `EdgeConfig` reading, then `ConfigValidator.resolve` against the repo's profiles.
+    case config
+    /// A device profile: `DeviceProfile.checked` (Modbus profiles: every lint
+    /// check), then the full read plan, then decoding every point from registers made of the input.
+    case profile
+    /// `RegisterCodec.decode` of input registers in every type and order; `encode` of what decoded.
+    case registers
+    /// An RFC 6902 patch (the first JSON value of the input's lines) applied
+    /// to a document (the rest), and a diff's patch reproducing the result.
+    case patch
+    /// `SignedEnvelope(decoding:)` and `EnvelopeVerifier.verify` of the input as a JSON envelope.
+    case envelope
+
+    /// Runs the target on one input.
+    public func run(_ bytes: [UInt8], _ context: FuzzContext) {
+        switch self {
+        case .json: Self.json(bytes)
+        case .config: Self.config(bytes, context)
+        case .profile: Self.profile(bytes)
+        case .registers: Self.registers(bytes)
+        case .patch: Self.patch(bytes)
+        case .envelope: Self.envelope(bytes, context)
+        }
+    }
+
+    static func json(_ bytes: [UInt8]) {
+        guard let value = try? JSONValue(parsing: bytes) else { return }
+        let text = value.canonicalText
+        guard let again = try? JSONValue(parsing: Array(text.utf8)) else {
+            fatalError("the canonical text of a parsed document does not parse: \(text.prefix(200))")
+        }
+        precondition(again.isJSONEqual(to: value), "canonical text does not re-parse to the same value: \(text.prefix(200))")
+    }
+
+    static func config(_ bytes: [UInt8], _ context: FuzzContext) {
+        guard let value = try? JSONValue(parsing: bytes), let config = try? EdgeConfig(json: value) else { return }
+        _ = config.executionPlan
+        _ = try? context.validator.resolve(config)
+        _ = EdgeConfig.layerIssues(value)
+    }
+
+    static func profile(_ bytes: [UInt8]) {
+        guard let value = try? JSONValue(parsing: bytes), let profile = try? DeviceProfile.checked(value, file: "fuzz") else { return }
+        _ = profile.channels.map { profile.channel(named: $0.name) }
+        guard profile.driver == ModbusProfile.driverClass, let modbus = try? ModbusProfile(json: value, file: "fuzz") else { return }
+        _ = try? modbus.fullPollPlan()
+        // Registers from the input's own bytes, so that decoding sees varied words.
+        let words = stride(from: 0, to: bytes.count - 1, by: 2).prefix(256).map { UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]) }
+        for point in modbus.points.prefix(64) {
+            let count = max(0, min(point.count, 128))
+            let slice = (0..<count).map { words.isEmpty ? 0 : words[$0 % words.count] }
+            _ = PointCodec.decode(point, words: slice[...])
+        }
+    }
+
+    static func registers(_ bytes: [UInt8]) {
+        guard bytes.count >= 3 else { return }
+        let types = ValueType.allCases, bytesOrders = ByteOrder.allCases, wordOrders = WordOrder.allCases
+        let type = types[Int(bytes[0]) % types.count]
+        let byteOrder = bytesOrders[Int(bytes[1]) % bytesOrders.count]
+        let wordOrder = wordOrders[Int(bytes[1] >> 4) % wordOrders.count]
+        let bit = Int(bytes[2]) % 16  // The profile reader admits 0...15.
+        let words = stride(from: 3, to: bytes.count - 1, by: 2).prefix(64).map { UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]) }
+        let value = RegisterCodec.decode(words[...], as: type, byteOrder: byteOrder, wordOrder: wordOrder, bit: bit)
+        _ = RegisterCodec.rawPattern(words[...], byteOrder: byteOrder, wordOrder: wordOrder)
+        if case .number(let n) = value {
+            _ = RegisterCodec.encode(n, as: type, byteOrder: byteOrder, wordOrder: wordOrder)
+        }
+        if words.count >= 2 {
+            let n = Double(bitPattern: UInt64(words[0]) << 48 | UInt64(words[1]) << 16 | UInt64(bytes[2]))
+            _ = RegisterCodec.encode(n, as: type, byteOrder: byteOrder, wordOrder: wordOrder)
+        }
+    }
+
+    static func patch(_ bytes: [UInt8]) {
+        // The patch, a newline, the document.
+        let newline = bytes.firstIndex(of: 10) ?? bytes.count
+        guard let patchValue = try? JSONValue(parsing: Array(bytes[..<newline])),
+              let patch = try? JSONPatch(decoding: patchValue) else { return }
+        let document = newline < bytes.count ? (try? JSONValue(parsing: Array(bytes[(newline + 1)...]))) ?? .object([:]) : .object([:])
+        guard let patched = try? patch.apply(to: document) else { return }
+        let diff = JSONDiff(granularity: .fineGrained).patch(from: document, to: patched)
+        guard let replayed = try? diff.apply(to: document) else { fatalError("a diff's own patch does not apply to its source") }
+        precondition(replayed.isJSONEqual(to: patched), "a diff's patch does not reproduce its target")
+    }
+
+    static func envelope(_ bytes: [UInt8], _ context: FuzzContext) {
+        guard let value = try? JSONValue(parsing: bytes) else { return }
+        let signed: SignedEnvelope
+        do {
+            signed = try SignedEnvelope(decoding: value)
+        } catch {
+            return
+        }
+        for current in [nil, 0, 1, Int.max] as [Int?] {
+            _ = try? context.verifier.verify(signed, content: value, edgeId: signed.envelope.edgeId, currentVersion: current, now: 1_760_000_000)
+        }
+        if let text = String(validating: bytes, as: UTF8.self) { _ = try? SignedEnvelope(header: text) }
+    }
+}
