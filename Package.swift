@@ -79,12 +79,14 @@ let package = Package(
             exclude: ["README.md"]
         ),
         // Strict HTTP/1 framing and read timeouts, in front of both servers' Hummingbird (issue 26).
-        .target(name: "SwitchyardHTTPGuard", dependencies: [.product(name: "HummingbirdCore", package: "hummingbird")]),
+        .target(name: "SwitchyardHTTPFraming"),
+        .target(name: "SwitchyardHTTPGuard", dependencies: ["SwitchyardHTTPFraming", .product(name: "HummingbirdCore", package: "hummingbird")]),
         // Fuzzing (docs/fuzzing.md): the targets' entry functions, shared by the
         // libFuzzer binary (`make fuzz`, built apart in .build-fuzz) and the corpus replay test.
         .target(
             name: "SwitchyardFuzzTargets",
-            dependencies: ["SwitchyardConfigDoc", "SwitchyardModel", "SwitchyardModbusProfile", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["SwitchyardConfigDoc", "SwitchyardModel", "SwitchyardModbusProfile", "SwitchyardHTTPFraming",
+                           .product(name: "Crypto", package: "swift-crypto")],
             path: "Fuzz/Targets"
         ),
         .target(name: "CFuzzDriver", path: "Fuzz/Driver"),

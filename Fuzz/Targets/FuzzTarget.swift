@@ -1,4 +1,5 @@
 import SwitchyardConfigDoc
+import SwitchyardHTTPFraming
 import SwitchyardJSON
 import SwitchyardModbusProfile
 import SwitchyardModel
@@ -23,6 +24,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case patch
     /// `SignedEnvelope(decoding:)` and `EnvelopeVerifier.verify` of the input as a JSON envelope.
     case envelope
+    /// The request framer in front of both HTTP servers: the input as bytes
+    /// from a client, whole and split in two (at a point the first byte
+    /// picks); both readings agree, and what passes on is the input's bytes.
+    case http
 
     /// Runs the target on one input.
     public func run(_ bytes: [UInt8], _ context: FuzzContext) {
@@ -33,6 +38,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .registers: Self.registers(bytes)
         case .patch: Self.patch(bytes)
         case .envelope: Self.envelope(bytes, context)
+        case .http: Self.http(bytes)
         }
     }
 
@@ -109,5 +115,31 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             _ = try? context.verifier.verify(signed, content: value, edgeId: signed.envelope.edgeId, currentVersion: current, now: 1_760_000_000)
         }
         if let text = String(validating: bytes, as: UTF8.self) { _ = try? SignedEnvelope(header: text) }
+    }
+
+    static func http(_ bytes: [UInt8]) {
+        var limits = HTTPFramingLimits()
+        limits.maxRequestLineBytes = 256  // Small limits, so that inputs reach them.
+        limits.maxHeadBytes = 1024
+        limits.maxHeaderFields = 8
+        limits.maxBodyBytes = 4096
+        var whole = HTTPRequestFraming(limits: limits)
+        let wholeResult = Result { () throws(HTTPRequestFraming.Refusal) in try whole.consume(bytes) }
+        let split = bytes.isEmpty ? 0 : Int(bytes[0]) % (bytes.count + 1)
+        var parts = HTTPRequestFraming(limits: limits)
+        let partsResult = Result { () throws(HTTPRequestFraming.Refusal) in
+            try parts.consume(Array(bytes[..<split])) + parts.consume(Array(bytes[split...]))
+        }
+        switch (wholeResult, partsResult) {
+        case (.success(let a), .success(let b)):
+            precondition(a == b, "the framer passes on other bytes when the input is split at \(split)")
+            precondition(a.count <= bytes.count, "the framer passes on more bytes than it was given")
+            precondition(whole.phase == parts.phase && whole.headsCompleted == parts.headsCompleted, "split input ends in another state")
+            if whole.phase == .upgradePending { _ = try? whole.upgradeAnswered(switched: bytes.count % 2 == 0) }
+        case (.failure(let a), .failure(let b)):
+            precondition(a.status == b.status, "a split input is refused with \(b.status), whole with \(a.status)")
+        default:
+            preconditionFailure("the framer accepts the input whole or split but not both (split at \(split))")
+        }
     }
 }
