@@ -85,7 +85,7 @@ let package = Package(
         // libFuzzer binary (`make fuzz`, built apart in .build-fuzz) and the corpus replay test.
         .target(
             name: "SwitchyardFuzzTargets",
-            dependencies: ["SwitchyardConfigDoc", "SwitchyardModel", "SwitchyardModbusProfile", "SwitchyardHTTPFraming",
+            dependencies: ["SwitchyardConfigDoc", "SwitchyardModel", "SwitchyardModbusProfile", "SwitchyardHTTPFraming", "SwitchyardPluginKit",
                            .product(name: "Crypto", package: "swift-crypto")],
             path: "Fuzz/Targets"
         ),

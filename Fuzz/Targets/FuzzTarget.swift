@@ -3,6 +3,7 @@ import SwitchyardHTTPFraming
 import SwitchyardJSON
 import SwitchyardModbusProfile
 import SwitchyardModel
+import SwitchyardPluginKit
 
 /// The entry functions of the fuzz targets (docs/fuzzing.md), shared by the
 /// libFuzzer executable `switchyard-fuzz` and the test that replays the
@@ -28,6 +29,11 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// from a client, whole and split in two (at a point the first byte
     /// picks); both readings agree, and what passes on is the input's bytes.
     case http
+    /// Plugin parameters as a plugin sees them: the input validated against
+    /// a schema made with the kit (`Parameter.integer`, `.number`, …) by the
+    /// validator the host uses, then, when it passes, read with the kit's
+    /// getters (`Parameters.int`, …), which must not trap on what validation let through.
+    case parameters
 
     /// Runs the target on one input.
     public func run(_ bytes: [UInt8], _ context: FuzzContext) {
@@ -39,6 +45,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .patch: Self.patch(bytes)
         case .envelope: Self.envelope(bytes, context)
         case .http: Self.http(bytes)
+        case .parameters: Self.parameters(bytes)
         }
     }
 
@@ -141,5 +148,29 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         default:
             preconditionFailure("the framer accepts the input whole or split but not both (split at \(split))")
         }
+    }
+
+    static let parameterSchema = Parameter.objectSchema([
+        .integer("seed", "a seed without bounds", default: 1),
+        .integer("count", "a bounded count", min: 0, max: 100, default: 5),
+        .number("gain", "a bounded number", min: -10, max: 10, default: 1),
+        .string("mode", "a choice", oneOf: ["a", "b"], default: "a"),
+        .boolean("on", "a switch", default: true),
+    ])
+
+    static func parameters(_ bytes: [UInt8]) {
+        guard let value = try? JSONValue(parsing: bytes) else { return }
+        let issues = IssueList()
+        guard let schema = ParameterSchema(json: parameterSchema, at: .root, issues: issues) else {
+            fatalError("the kit's schema does not read: \(issues.issues)")
+        }
+        let checked = schema.validate(value, at: .root, issues: issues)
+        guard issues.isEmpty, case .object(let members) = checked else { return }
+        let parameters = Parameters(members)
+        _ = try? parameters.int("seed")
+        _ = try? parameters.int("count")
+        _ = try? parameters.double("gain")
+        _ = try? parameters.string("mode")
+        _ = try? parameters.bool("on")
     }
 }
