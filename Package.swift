@@ -67,7 +67,7 @@ let package = Package(
         .target(
             name: "SwitchyardServer",
             dependencies: [
-                "SwitchyardConfigDoc", "SwitchyardModel", "SwitchyardModbusProfile",
+                "SwitchyardConfigDoc", "SwitchyardModel", "SwitchyardModbusProfile", "SwitchyardHTTPGuard",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -77,6 +77,24 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             exclude: ["README.md"]
+        ),
+        // Strict HTTP/1 framing and read timeouts, in front of both servers' Hummingbird (issue 26).
+        .target(name: "SwitchyardHTTPFraming"),
+        .target(name: "SwitchyardHTTPGuard", dependencies: ["SwitchyardHTTPFraming", .product(name: "HummingbirdCore", package: "hummingbird")]),
+        // Fuzzing (docs/fuzzing.md): the targets' entry functions, shared by the
+        // libFuzzer binary (`make fuzz`, built apart in .build-fuzz) and the corpus replay test.
+        .target(
+            name: "SwitchyardFuzzTargets",
+            dependencies: ["SwitchyardConfigDoc", "SwitchyardModel", "SwitchyardModbusProfile", "SwitchyardHTTPFraming", "SwitchyardPluginKit",
+                           .product(name: "Crypto", package: "swift-crypto")],
+            path: "Fuzz/Targets"
+        ),
+        .target(name: "CFuzzDriver", path: "Fuzz/Driver"),
+        .executableTarget(
+            name: "switchyard-fuzz",
+            dependencies: ["SwitchyardFuzzTargets", "CFuzzDriver"],
+            path: "Fuzz/Main",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),
         // The operator's client of the server's API (used by the `switchyard` CLI and tests).
         .target(
@@ -101,7 +119,7 @@ let package = Package(
         .target(
             name: "SwitchyardEdgeService",
             dependencies: [
-                "SwitchyardHost",
+                "SwitchyardHost", "SwitchyardHTTPGuard",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -177,7 +195,8 @@ let package = Package(
         .testTarget(name: "PluginTests", dependencies: ["SwitchyardHost", "SwitchyardTestSupport"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["SwitchyardHost", "SwitchyardEdgeService", "SwitchyardTestSupport", "SwitchyardAgent", "SwitchyardServerClient"]
+            dependencies: ["SwitchyardHost", "SwitchyardEdgeService", "SwitchyardTestSupport", "SwitchyardAgent", "SwitchyardServerClient",
+                           "SwitchyardFuzzTargets"]
         ),
         .testTarget(
             name: "SwitchyardServerTests",

@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import SwitchyardHost
+import SwitchyardHTTPGuard
 import SwitchyardJSON
 
 /// The edge's local HTTP port (bind it to loopback):
@@ -35,7 +36,7 @@ public enum StatusServer {
                 return json(["applied": false, "error": "the body must be a config document with Content-Type: application/json"],
                             status: .unsupportedMediaType)
             }
-            let body = try await request.body.collect(upTo: 4 << 20)
+            let body = try await request.body.collect(upTo: maxBodyBytes)
             // Strict, as `check` and the server decode: invalid UTF-8 is
             // refused with where it is, never repaired into U+FFFD and applied.
             let bytes = Array(body.readableBytesView)
@@ -66,8 +67,20 @@ public enum StatusServer {
         }
     }
 
-    public static func start(_ service: EdgeService, host: String = "127.0.0.1", port: Int, logger: Logger) -> Running {
-        Running(Application(router: router(service), configuration: .init(address: .hostname(host, port: port), serverName: "switchyard-edge"),
+    /// Request framing and read timeouts of the port (docs/operations.md).
+    public static var limits: HTTPFramingLimits {
+        var limits = HTTPFramingLimits()
+        limits.maxBodyBytes = maxBodyBytes
+        limits.bodyTimeoutSeconds = 30
+        return limits
+    }
+
+    static let maxBodyBytes = 4 << 20
+
+    public static func start(_ service: EdgeService, host: String = "127.0.0.1", port: Int, limits: HTTPFramingLimits = StatusServer.limits,
+                             logger: Logger) -> Running {
+        Running(Application(router: router(service), server: .framedHTTP1(limits: limits),
+                            configuration: .init(address: .hostname(host, port: port), serverName: "switchyard-edge"),
                             logger: logger), logger: logger)
     }
 

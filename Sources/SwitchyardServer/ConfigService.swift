@@ -263,6 +263,7 @@ public final class ConfigService: Sendable {
                 + "If-Match was \(ifMatch). Read it again and reapply your change")
         }
         try LayerDocument.check(document, key: key)
+        try LayerValidity.check(document, key: key)
         if let current, current.document.isJSONEqual(to: document) {
             throw ServiceError(.conflict, "layer \(key) already holds this document (revision \(current.revision)); nothing to change")
         }
@@ -291,6 +292,7 @@ public final class ConfigService: Sendable {
     public func bulk(org: String, selector: EdgeSelector, fragment: JSONValue, actor: Principal, reason: String) async throws -> ChangeResult {
         try actor.require(.operator, in: org)
         try LayerDocument.check(fragment, key: LayerKey(scope: .edge, target: "(bulk)"))
+        try LayerValidity.check(fragment, key: LayerKey(scope: .edge, target: "(bulk)"))
         return try await change(org: org, actor: actor, reason: reason, kind: "bulk") { next, commit in
             let selected = try selector.select(in: next)
             guard !selected.isEmpty else { throw ServiceError(.badRequest, "the selector \(selector) matches no edge") }
@@ -299,6 +301,7 @@ public final class ConfigService: Sendable {
                 let current = next.layers[key]
                 let merged = LayerCompose.compose(current?.document ?? .object([:]), fragment)
                 if let current, current.document.isJSONEqual(to: merged) { continue }
+                try LayerValidity.check(merged, key: key)
                 let revision = LayerRevision(key: key, orgId: org, revision: (current?.revision ?? 0) + 1, document: merged)
                 next.layers[key] = revision
                 commit.layerRevisions.append(revision)

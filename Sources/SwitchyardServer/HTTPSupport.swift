@@ -43,7 +43,16 @@ struct ErrorMiddleware: RouterMiddleware {
             if error.status == .contentTooLarge {
                 return Self.response(ServiceError(.payloadTooLarge, "the body is larger than this server accepts"))
             }
-            if error.status == .notFound { return Self.response(ServiceError(.notFound, "no such endpoint: \(request.method) \(request.uri.path)")) }
+            if error.status == .notFound {
+                let allowed = ServerAPI.methods(servingPath: request.uri.path)
+                if !allowed.isEmpty {
+                    var response = Self.response(ServiceError(.badRequest, "\(request.method) is not allowed on \(request.uri.path); it takes "
+                        + allowed.joined(separator: ", ")), status: .methodNotAllowed)
+                    response.headers[.allow] = allowed.joined(separator: ", ")
+                    return response
+                }
+                return Self.response(ServiceError(.notFound, "no such endpoint: \(request.method) \(request.uri.path)"))
+            }
             if error.status == .methodNotAllowed {
                 return Self.response(ServiceError(.badRequest, "\(request.method) is not allowed on \(request.uri.path)"), status: .methodNotAllowed)
             }
@@ -75,6 +84,10 @@ struct AuthMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
+        // Checked before anything is stored: a 70 KB reason went into the audit log.
+        if let reason = request.headers[.switchyardReason], reason.utf8.count > core.options.maxReasonBytes {
+            throw ServiceError(.badRequest, "Switchyard-Reason is \(reason.utf8.count) bytes; at most \(core.options.maxReasonBytes) are accepted")
+        }
         if let header = request.headers[.authorization] {
             guard header.hasPrefix("Bearer "), header.count > 7 else {
                 throw ServiceError(.unauthorized, "the Authorization header must be \"Bearer <edge key or operator token>\"")
@@ -180,11 +193,13 @@ enum Reply {
 
 extension Reply {
     /// A layer write: the change, and the layer's new revision and ETag for the next If-Match.
-    static func layerChange(_ result: ChangeResult) -> Response {
+    static func layerChange(_ result: ChangeResult, extra: [String: JSONValue] = [:]) -> Response {
         let details = result.change.details
-        guard let layer = details["layer"]?.stringValue, let revision = details["revision"]?.numberValue else { return change(result) }
+        guard let layer = details["layer"]?.stringValue, let revision = details["revision"]?.numberValue else { return change(result, extra: extra) }
         let etag = "\"\(layer)@\(Int(revision))\""
-        var response = change(result, extra: ["layer": .string(layer), "revision": .number(revision), "etag": .string(etag)])
+        var members: [String: JSONValue] = ["layer": .string(layer), "revision": .number(revision), "etag": .string(etag)]
+        for (key, value) in extra { members[key] = value }
+        var response = change(result, extra: members)
         response.headers[.eTag] = etag
         return response
     }

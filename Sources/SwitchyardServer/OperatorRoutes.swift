@@ -196,6 +196,19 @@ enum OperatorRoutes {
             return Reply.layerChange(result)
         }
 
+        table.add(.get, "\(org)/layers/invalid") { _, context in
+            let (core, snapshot) = try await viewer(need, context)
+            let found = try await core.config.invalidLayers(org: snapshot.organization.id)
+            return Reply.json(["layers": .array(found.map(\.json))])
+        }
+        table.add(.post, "\(layer)/repair") { request, context in
+            let core = try need()
+            let result = try await core.config.repairLayer(org: try context.parameters.text("org"), key: try layerKey(context),
+                                                           ifMatch: request.headers[.ifMatch], actor: try context.caller(),
+                                                           reason: reason(request))
+            return Reply.layerChange(result, extra: ["removed": result.change.details["removed"] ?? .array([])])
+        }
+
         // Bulk.
         table.add(.post, "\(org)/bulk") { request, context in
             let core = try need()
@@ -228,7 +241,7 @@ enum OperatorRoutes {
         // Catalog.
         table.add(.put, "\(org)/catalog") { request, context in
             let core = try need()
-            let body = try await Body.read(request, limit: max(limit, 64 << 20))
+            let body = try await Body.read(request, limit: max(limit, ServerOptions.maxCatalogBytes))
             return Reply.change(try await core.config.pushCatalog(org: try context.parameters.text("org"), document: body.value,
                                                                   actor: try context.caller(), reason: reason(request)))
         }

@@ -1,8 +1,10 @@
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import SwitchyardConfigDoc
+import SwitchyardHTTPGuard
 import SwitchyardJSON
 
 /// The HTTP and WebSocket API (docs/openapi.yaml describes every route;
@@ -35,6 +37,23 @@ public enum ServerAPI {
         return table.routes + [Route(method: "GET", path: "/ws/edges/{edge}/notify")]
     }
 
+    /// Every route, computed once: for 405 answers.
+    static let allRoutes = routes
+
+    /// The methods of the routes whose path pattern matches `path` (empty:
+    /// no route has this path, a 404). A router answers 404 for a path it
+    /// serves with another method; the API answers 405 with `Allow`.
+    static func methods(servingPath path: String) -> [String] {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        var methods: Set<String> = []
+        for route in allRoutes {
+            let pattern = route.path.split(separator: "/", omittingEmptySubsequences: false)
+            guard pattern.count == segments.count else { continue }
+            if zip(pattern, segments).allSatisfy({ $0.hasPrefix("{") || $0 == $1 }) { methods.insert(route.method) }
+        }
+        return methods.sorted()
+    }
+
     public static func router(_ core: ServerCore) -> Router<ServerContext> {
         let router = Router(context: ServerContext.self)
         router.add(middleware: ErrorMiddleware())
@@ -56,7 +75,14 @@ public enum ServerAPI {
     public static func application(_ core: ServerCore, host: String, port: Int, logger: Logger,
                                    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = router(core)
-        return Application(router: router, server: .http1WebSocketUpgrade(webSocketRouter: router),
+        let limits = core.options.framing
+        let webSocketResponder = router.buildResponder()
+        let server = HTTPServerBuilder { responder in
+            FramedChildChannel(HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder,
+                                                            configuration: .init(http1: .init(idleTimeout: .seconds(limits.keepAliveIdleSeconds)))),
+                               limits: limits)
+        }
+        return Application(router: router, server: server,
                            configuration: .init(address: .hostname(host, port: port), serverName: "switchyard-server"),
                            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
     }

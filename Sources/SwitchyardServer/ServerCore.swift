@@ -1,4 +1,5 @@
 import Logging
+import SwitchyardHTTPGuard
 import Synchronization
 import SwitchyardConfigDoc
 import SwitchyardJSON
@@ -11,6 +12,25 @@ public struct ServerOptions: Sendable {
     /// Seconds a signed envelope stays valid.
     public var envelopeLifetime: Int64 = 7 * 86_400
     public var deltaWindow = 100
+    /// `Switchyard-Reason`: longer is refused (400) before the change is made.
+    public var maxReasonBytes = 1024
+    /// Request framing and read timeouts (docs/operations.md, "Server HTTP").
+    /// The body limit is raised to the largest any route takes (a catalog,
+    /// `maxBodyBytes`); each route then applies its own.
+    public var framingLimits: HTTPFramingLimits = {
+        var limits = HTTPFramingLimits()
+        limits.maxBodyBytes = ServerOptions.maxCatalogBytes
+        limits.bodyTimeoutSeconds = 120
+        return limits
+    }()
+
+    var framing: HTTPFramingLimits {
+        var limits = framingLimits
+        limits.maxBodyBytes = max(limits.maxBodyBytes, maxBodyBytes)
+        return limits
+    }
+
+    static let maxCatalogBytes = 64 << 20
 
     public init() {}
 }

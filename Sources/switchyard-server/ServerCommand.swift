@@ -88,6 +88,8 @@ struct Serve: AsyncParsableCommand {
                                             create: signingKey == nil, logger: logger)
         let core = ServerCore(store: store, signer: signer, options: options, logger: logger)
         core.start()
+        // Layers stored before the server refused invalid members: a warning each, without delaying the port.
+        Task { await core.config.reportInvalidLayers() }
         if let secret = try await core.bootstrapRootToken() {
             try ServerFiles.makeDirectory(storeOptions.data)
             let path = "\(storeOptions.data)/root-token"

@@ -36,7 +36,7 @@ struct LayerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "layer",
         abstract: "Config layers: partial configs for an organization, group, site or edge, merged in that order into each edge's config.",
-        subcommands: [Get.self, Put.self, Patch.self, History.self, Rollback.self])
+        subcommands: [Get.self, Put.self, Patch.self, History.self, Rollback.self, Check.self, Repair.self])
 
     /// After a write: the layer's new revision and ETag (for a later --if-match).
     static func printRevision(_ remote: Remote, _ address: LayerAddress) {
@@ -190,6 +190,63 @@ struct LayerCommand: ParsableCommand {
             }
             remote.report(answer, "layer \(address.key) rolled back to revision \(revision)")
             LayerCommand.printRevision(remote, address)
+        }
+    }
+}
+
+extension LayerCommand {
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the organization's layers that hold members invalid on their own.",
+            discussion: "The server refuses such members on every write; layers stored before it did may still hold some, hidden by another layer. Exit status 1 when there is any (repair each with `switchyard layer repair`).")
+
+        @Argument(help: "The organization.") var org: String
+        @OptionGroup var connection: ServerConnection
+
+        func run() throws {
+            let remote = try connection.remote()
+            let answer = try remote.call("GET", API.path(org, "layers", "invalid"))
+            let layers = try remote.document(answer)["layers"]?.arrayValue ?? []
+            if remote.json {
+                remote.printRaw(answer)
+            } else if layers.isEmpty {
+                print("every layer of \(org) is valid on its own")
+            } else {
+                for layer in layers {
+                    print("layer \(Pretty.text(layer["layer"])) (revision \(Pretty.int(layer["revision"])))")
+                    for problem in layer["problems"]?.arrayValue ?? [] {
+                        print("    \(Pretty.text(problem["path"])): \(Pretty.text(problem["message"]))")
+                    }
+                }
+                print("\(layers.count) layer\(layers.count == 1 ? "" : "s") to repair: switchyard layer repair \(org) SCOPE TARGET --reason ...")
+            }
+            if !layers.isEmpty { throw ExitCode(CLI.refusedCode) }
+        }
+    }
+
+    struct Repair: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a layer's members that are invalid on their own, as a new revision.",
+            discussion: "An audited change (kind layer.repair) that lists each removed member; validated for every edge the layer reaches, like any change. See `switchyard layer check` first.")
+
+        @OptionGroup var address: LayerAddress
+        @Option(help: ArgumentHelp("Only if the layer is still at this ETag.", valueName: "etag")) var ifMatch: String?
+        @OptionGroup var reason: ChangeReason
+        @OptionGroup var connection: ServerConnection
+
+        func run() throws {
+            let remote = try connection.remote()
+            var headers = reason.headers
+            if let ifMatch { headers.append(("If-Match", ifMatch)) }
+            let answer = try remote.raw("POST", try address.path("repair"), headers: headers)
+            guard answer.status == 200 else {
+                throw remote.refusal(answer, hint: answer.status == 412 ? LayerCommand.preconditionHint(address) : nil)
+            }
+            remote.report(answer, "layer \(address.key) repaired")
+            if !remote.json {
+                for removed in answer.json?["removed"]?.arrayValue ?? [] { print("    removed \(Pretty.text(removed))") }
+                LayerCommand.printRevision(remote, address)
+            }
         }
     }
 }

@@ -282,6 +282,27 @@ import SwitchyardTestSupport
         #expect(try run(["org", "list"], ["SWITCHYARD_SERVER": server.url], expect: 1).stderr.contains("SWITCHYARD_TOKEN"))
     }
 
+    @Test func layerCheckAndRepairThroughTheCLI() throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let dir = TestPaths.temporaryDirectory()
+        let root = ["SWITCHYARD_SERVER": server.url, "SWITCHYARD_TOKEN_FILE": server.data + "/root-token"]
+        #expect(try Self.cli(["org", "create", "acme"], root).status == 0)
+        #expect(try Self.cli(["site", "put", "acme", "s1"], root).status == 0)
+        // A member invalid on its own is refused, naming the layer and the path.
+        let bad = try Self.write(["alarms": [["id": "a", "channel": -1e19]]], in: dir, "bad.json")
+        let refused = try Self.cli(["layer", "put", "acme", "site", "s1", bad], root)
+        #expect(refused.status == 1 && refused.stderr.contains("site:s1") && refused.stderr.contains("/alarms/0/channel"), "\(refused)")
+        let check = try Self.cli(["layer", "check", "acme"], root)
+        #expect(check.status == 0 && check.stdout.contains("every layer of acme is valid on its own"), "\(check)")
+        let json = try Self.cli(["layer", "check", "acme", "--json"], root)
+        #expect(try JSONValue(parsing: json.stdout)["layers"] == .array([]), "\(json)")
+        let good = try Self.write(["alarms": [["id": "a", "channel": "d/Soc"]]], in: dir, "good.json")
+        #expect(try Self.cli(["layer", "put", "acme", "site", "s1", good], root).status == 0)
+        let repair = try Self.cli(["layer", "repair", "acme", "site", "s1", "--reason", "tidy"], root)
+        #expect(repair.status == 1 && repair.stderr.contains("nothing to repair"), "\(repair)")
+    }
+
     @Test func setBuildsKeyedFragments() throws {
         let outcome = try Self.cli(["bulk", "acme", "--all", "--dry-run",
                                     "--set", "/scheduler/controllers/ctrlPeakShaving0/parameters/threshold_watts=48000",
