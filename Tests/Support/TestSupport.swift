@@ -55,8 +55,9 @@ public final class RecordedLog: Sendable {
             set { metadata[key] = newValue }
         }
 
-        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-            let meta = (metadata ?? [:]).merging(self.metadata) { a, _ in a }.map { "\($0)=\($1)" }.sorted().joined(separator: " ")
+        func log(event: LogEvent) {
+            let meta = (event.metadata ?? [:]).merging(self.metadata) { a, _ in a }.map { "\($0)=\($1)" }.sorted().joined(separator: " ")
+            let (level, message) = (event.level, event.message)
             log.lines.withLock { $0.append("\(level) \(meta) \(message)") }
         }
     }
