@@ -152,8 +152,8 @@ struct Run: AsyncParsableCommand {
         defer { unlink(pidFile) }
         let agentTask = agent.map { a in Task { await a.run() } }
 
-        let watched = service.watchedPaths
-        let watcher = noWatch ? nil : FileWatcher(paths: watched.recursive, flat: watched.flat)
+        let watched = service.watched
+        let watcher = noWatch ? nil : FileWatcher(files: watched.files, folders: watched.folders)
         var server: StatusServer.Running?
         if port.statusPort > 0 {
             server = StatusServer.start(service, port: port.statusPort, logger: logger)
