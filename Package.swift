@@ -101,7 +101,7 @@ let package = Package(
         .target(
             name: "SwitchyardEdgeService",
             dependencies: [
-                "SwitchyardHost",
+                "SwitchyardHost", "SwitchyardConfigDoc",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -167,7 +167,7 @@ let package = Package(
         // generics, protocols and casts work inside a plugin image.
         swiftPlugin("TestProbe", path: "Tests/Plugins/TestProbe"),
 
-        .target(name: "SwitchyardTestSupport", dependencies: ["SwitchyardHost"], path: "Tests/Support"),
+        .target(name: "SwitchyardTestSupport", dependencies: ["SwitchyardHost", .product(name: "Logging", package: "swift-log")], path: "Tests/Support"),
         .testTarget(name: "SwitchyardModelTests", dependencies: ["SwitchyardModel"]),
         .testTarget(name: "SwitchyardConfigDocTests", dependencies: ["SwitchyardConfigDoc", "SwitchyardJSON"], exclude: ["Fixtures"]),
         .testTarget(name: "SwitchyardModbusProfileTests", dependencies: ["SwitchyardModbusProfile", "SwitchyardModel"]),

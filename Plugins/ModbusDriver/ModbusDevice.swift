@@ -54,6 +54,7 @@ final class ModbusDevice: Driver {
             pointOfHandle[channel.handle] = name
         }
         writer = SetpointWriter()
+        writer.log = { [host] level, message in host.log(level, message) }
         if !profile.isSunSpec { layout = PointLayout(points: profile.points) }
     }
 

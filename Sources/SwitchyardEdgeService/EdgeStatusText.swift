@@ -19,7 +19,10 @@ public enum EdgeStatusText {
         if case .string(let e)? = doc["last_apply_error"] { lines.append("last refused change: \(e)") }
         for p in doc["plugins"]?.arrayValue ?? [] { lines.append("plugin     \(text(p["id"])) \(text(p["version"]))  \(text(p["kind"]))") }
         for d in doc["devices"]?.arrayValue ?? [] {
-            lines.append("device     \(text(d["device_id"]))  \(text(d["state"]))  polls \(text(d["polls"]))  failures \(text(d["poll_failures"]))" + (d["last_error"]?.stringValue.map { "  last error: \($0)" } ?? ""))
+            lines.append("device     \(text(d["device_id"]))  \(text(d["state"]))  polls \(text(d["polls"]))  failures \(text(d["poll_failures"]))"
+                + "  writes \(text(d["writes"])) refused \(text(d["writes_refused"])) failed \(text(d["write_failures"]))"
+                + (d["last_error"]?.stringValue.map { "  last error: \($0)" } ?? "")
+                + (d["last_write_error"]?.stringValue.map { "  last write error: \($0)" } ?? ""))
         }
         for c in doc["controllers"]?.arrayValue ?? [] {
             lines.append("controller \(text(c["id"]))  \(text(c["class"])) \(text(c["plugin_version"]))  \(text(c["state"]))  failures \(text(c["total_failures"]))" + (c["last_error"]?.stringValue.map { "  last error: \($0)" } ?? ""))

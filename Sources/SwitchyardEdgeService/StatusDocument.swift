@@ -1,3 +1,4 @@
+import SwitchyardConfigDoc
 import SwitchyardHost
 import SwitchyardJSON
 import SwitchyardModel
@@ -29,8 +30,10 @@ enum StatusDocument {
             "devices": .array(s.devices.map { d in
                 ["device_id": .string(d.deviceId), "profile": .string(d.profile), "plugin": .string(d.plugin), "state": .string(d.state.rawValue),
                  "polls": .number(Double(d.polls)), "poll_failures": .number(Double(d.pollFailures)), "writes": .number(Double(d.writes)),
-                 "write_failures": .number(Double(d.writeFailures)), "reconnects": .number(Double(d.reconnects)),
-                 "last_error": d.lastError.map(JSONValue.string) ?? .null, "last_write_error": d.lastWriteError.map(JSONValue.string) ?? .null]
+                 "writes_refused": .number(Double(d.writesRefused)), "write_failures": .number(Double(d.writeFailures)),
+                 "reconnects": .number(Double(d.reconnects)),
+                 "last_error": d.lastError.map(JSONValue.string) ?? .null, "last_write_error": d.lastWriteError.map(JSONValue.string) ?? .null,
+                 "last_write_failure": d.lastWriteFailure.map { ["message": .string($0.message), "at": .string(utcText($0.wallClockNs))] } ?? .null]
             }),
             "controllers": .array(s.controllers.map { c in
                 ["id": .string(c.id), "class": .string(c.className), "plugin": .string(c.plugin), "plugin_version": .string(c.pluginVersion),
@@ -53,3 +56,6 @@ enum StatusDocument {
         })
     }
 }
+
+/// RFC 3339 UTC time of a wall-clock reading (ns since the epoch), to the second.
+func utcText(_ wallClockNs: Int64) -> String { UTCTime.iso8601(wallClockNs / 1_000_000_000) }

@@ -1,5 +1,6 @@
 import CSwitchyardPlugin
 import Logging
+import Synchronization
 import SwitchyardModel
 
 /// The state shared by the cycle thread and the controllers' host calls:
@@ -26,6 +27,9 @@ final class InstanceContext: @unchecked Sendable {
     /// Controllers: the handles of the config being built (a channel of a
     /// removed device stays in the directory but must not bind).
     let available: Set<Int32>?
+    /// While a device worker delivers a hand write: the lines the driver
+    /// logs meanwhile (at any level), for the write's audit.
+    let capture = Mutex<[String]?>(nil)
 
     init(source: String, deviceId: String?, page: DevicePage?, directory: ChannelDirectory, clock: any CycleClock, log: LogQueue,
          cycle: CycleState, available: Set<Int32>? = nil) {
@@ -88,7 +92,9 @@ private let hostLog: @convention(c) (UnsafeMutableRawPointer?, Int32, UnsafePoin
     case SY_LOG_WARNING: .warning
     default: .error
     }
-    ctx.log.emit(lvl, ctx.source, message.map { String(cString: $0) } ?? "")
+    let text = message.map { String(cString: $0) } ?? ""
+    if ctx.deviceId != nil { ctx.capture.withLock { $0?.append(text) } }
+    ctx.log.emit(lvl, ctx.source, text)
 }
 
 private let hostMonotonic: @convention(c) (UnsafeMutableRawPointer?) -> Int64 = { context in
@@ -122,7 +128,7 @@ private let hostWrite: @convention(c) (UnsafeMutableRawPointer?, sy_channel, Uns
     let ctx = InstanceContext.from(context)
     guard ctx.deviceId == nil, let value else { return SY_ERR_INVALID }
     ctx.cycle.bound.check()
-    return ctx.cycle.image.write(handle, value.pointee)
+    return ctx.cycle.image.write(handle, value.pointee, by: ctx.source)
 }
 
 private let hostPublish: @convention(c) (UnsafeMutableRawPointer?, sy_channel, UnsafePointer<sy_value>?) -> sy_status = { context, handle, value in

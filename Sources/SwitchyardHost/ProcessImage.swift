@@ -193,6 +193,8 @@ struct CycleImage {
     var writable: [Bool] = []
     var setpoints: [sy_value] = []
     var written: [Bool] = []
+    /// Who set each channel written this cycle (`controller p`).
+    var writers: [String] = []
     var writtenHandles: [Int32] = []
 
     /// Grows the arrays to cover every handle of the directory.
@@ -202,6 +204,7 @@ struct CycleImage {
             snapshot.append(.unavailable)
             setpoints.append(.unavailable)
             written.append(false)
+            writers.append("")
             writable.append(false)
         }
         for (i, info) in infos.enumerated() { writable[i] = info.writable }
@@ -214,12 +217,13 @@ struct CycleImage {
     }
 
     /// First write in a cycle wins.
-    mutating func write(_ handle: Int32, _ value: sy_value) -> sy_status {
+    mutating func write(_ handle: Int32, _ value: sy_value, by writer: String) -> sy_status {
         guard handle >= 0, Int(handle) < snapshot.count else { return SY_ERR_UNAVAILABLE }
         let i = Int(handle)
         guard writable[i] else { return SY_ERR_INVALID }
         if written[i] { return SY_ERR_CONFLICT }
         written[i] = true
+        writers[i] = writer
         setpoints[i] = value
         writtenHandles.append(handle)
         return SY_OK

@@ -17,7 +17,7 @@ struct Edge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchyard-edge",
         abstract: "The Switchyard edge runtime: loads plugins, runs the core cycle.",
-        subcommands: [Run.self, Check.self, Reload.self, Status.self, ExampleConfig.self],
+        subcommands: [Run.self, Check.self, Reload.self, Status.self, Write.self, ExampleConfig.self],
         defaultSubcommand: Run.self)
 }
 
@@ -274,6 +274,42 @@ struct Status: ParsableCommand {
             return
         }
         print(EdgeStatusText.render(doc))
+    }
+}
+
+struct Write: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a setpoint by hand to a device of a running edge (commissioning).",
+        discussion: """
+        The device's driver applies the profile's write rules (limits, step, read-back) as for a \
+        controller's setpoint. Refused when a controller sets the point in the same cycle, unless \
+        --force (the controller will likely set it again in its next cycle: disable it first to keep \
+        the value). Every write is logged with who asked, the value asked, what was written and the result.
+        """)
+
+    @Argument(help: "The point: DEVICE/POINT (or DEVICE/standard.Name).")
+    var point: String
+
+    @Argument(help: "The value, in the channel's unit.")
+    var value: Double
+
+    @Flag(help: "Write even if a controller sets this point in the same cycle.")
+    var force = false
+
+    @OptionGroup var port: StatusPort
+
+    func run() throws {
+        let user = ProcessInfo.processInfo.environment["USER"] ?? "uid \(getuid())"
+        let body: JSONValue = ["channel": .string(point), "value": .number(value), "force": .bool(force),
+                               "requested_by": .string("switchyard-edge write, user \(user)")]
+        let (code, answer) = try LocalClient.request("POST", "/write", port: port.statusPort, body: body.canonicalText, timeoutSeconds: 60)
+        guard let doc = try? JSONValue(parsing: answer) else { throw ValidationExit(message: "unexpected answer (\(code)): \(answer)") }
+        if code == 200 {
+            let notes = doc["driver"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            print("\(point) = \(JSONValue.format(value)): written" + (notes.isEmpty ? "" : "\n" + notes.map { "  driver: \($0)" }.joined(separator: "\n")))
+            return
+        }
+        throw ValidationExit(message: "\(point) = \(JSONValue.format(value)): not written: \(doc["error"]?.stringValue ?? answer)")
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SwitchyardHost
 import SwitchyardJSON
 import SwitchyardModel
@@ -40,12 +41,13 @@ public final class SiteHarness {
     public var periodNs: Int64
 
     /// Loads the built plugins and the repository's profiles (plus `extraProfiles`).
-    public init(config: String, startHour: Double = 12, extraProfiles: [String] = [], dataDirectory: String? = nil) throws {
+    public init(config: String, startHour: Double = 12, extraProfiles: [String] = [], dataDirectory: String? = nil,
+                logger: Logger = Logger(label: "switchyard.edge")) throws {
         // 2026-01-01T00:00:00Z plus the start hour.
         clock = ManualClock(startNs: 1_000_000_000, wallClockOriginNs: 1_767_225_600_000_000_000 + Int64(startHour * 3.6e12) - 1_000_000_000)
         let plugins = PluginCatalog.load(directories: [TestPaths.pluginDirectory])
         let profiles = ProfileCatalog.load(directories: [TestPaths.profileDirectory] + extraProfiles)
-        host = EdgeHost(plugins: plugins, profiles: profiles, clock: clock, deviceIO: .inline, dataDirectory: dataDirectory)
+        host = EdgeHost(plugins: plugins, profiles: profiles, clock: clock, deviceIO: .inline, logger: logger, dataDirectory: dataDirectory)
         let document = try EdgeConfig(parsing: config, file: "test config")
         periodNs = Int64(document.coreCycle.periodMs) * 1_000_000
         try host.apply(document)
