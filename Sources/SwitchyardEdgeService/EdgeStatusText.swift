@@ -1,8 +1,9 @@
 import SwitchyardJSON
 
-/// `switchyard-edge status` for people: the status document as a few lines.
+/// `switchyard-edge status` for people: the status document as a few lines,
+/// and under each device the table of its channels (`GET /channels`).
 public enum EdgeStatusText {
-    public static func render(_ doc: JSONValue) -> String {
+    public static func render(_ doc: JSONValue, channels: JSONValue? = nil) -> String {
         func text(_ v: JSONValue?) -> String {
             switch v {
             case .string(let s)?: s
@@ -23,6 +24,9 @@ public enum EdgeStatusText {
                 + "  writes \(text(d["writes"])) refused \(text(d["writes_refused"])) failed \(text(d["write_failures"]))"
                 + (d["last_error"]?.stringValue.map { "  last error: \($0)" } ?? "")
                 + (d["last_write_error"]?.stringValue.map { "  last write error: \($0)" } ?? ""))
+            if let id = d["device_id"]?.stringValue {
+                lines += table((channels?.arrayValue ?? []).filter { $0["device_id"]?.stringValue == id })
+            }
         }
         for c in doc["controllers"]?.arrayValue ?? [] {
             lines.append("controller \(text(c["id"]))  \(text(c["class"])) \(text(c["plugin_version"]))  \(text(c["state"]))  failures \(text(c["total_failures"]))" + (c["last_error"]?.stringValue.map { "  last error: \($0)" } ?? ""))
@@ -39,5 +43,26 @@ public enum EdgeStatusText {
         let alarms = doc["alarms"]?["active"]?.arrayValue?.compactMap(\.stringValue) ?? []
         lines.append("alarms     " + (alarms.isEmpty ? "none active" : alarms.joined(separator: ", ")))
         return lines.joined(separator: "\n")
+    }
+
+    /// One device's channels: name, value (with its label, or the text in
+    /// quotes), unit, quality; columns as wide as their longest entry.
+    static func table(_ channels: [JSONValue]) -> [String] {
+        let rows: [[String]] = channels.map { c in
+            let number = c["value"]?.numberValue.map { JSONValue.format(($0 * 1000).rounded() / 1000) }
+            let text = c["text"]?.stringValue
+            let value: String = switch (number, text, c["type"]?.stringValue) {
+            case (_, let t?, "text"?): "\"\(t)\""
+            case (let n?, let t?, _): "\(n) (\(t))"
+            case (let n?, nil, _): n
+            default: "-"
+            }
+            return [c["name"]?.stringValue ?? "?", value, c["unit"]?.stringValue ?? "", c["quality"]?.stringValue ?? "-"]
+        }
+        guard !rows.isEmpty else { return [] }
+        let widths = (0..<3).map { i in rows.map { $0[i].count }.max() ?? 0 }
+        return rows.map { r in
+            "             " + (0..<3).map { i in r[i] + String(repeating: " ", count: widths[i] - r[i].count) }.joined(separator: "  ") + "  " + r[3]
+        }
     }
 }

@@ -47,12 +47,18 @@ enum StatusDocument {
         return .object(doc)
     }
 
+    /// `GET /channels`: every channel of the running config, in the order
+    /// the devices registered them (docs/configuration.md section 11).
     static func channels(_ host: EdgeHost) -> JSONValue {
-        .array(host.channels.map { c in
-            let r = host.reading(c.address)
-            return ["address": .string(c.address), "standard": c.standard.map(JSONValue.string) ?? .null, "unit": c.unit.map(JSONValue.string) ?? .null,
-                    "writable": .bool(c.writable), "value": r?.value.map(JSONValue.number) ?? .null,
-                    "quality": .string(r.map { "\($0.quality)" } ?? "n/a")]
+        .array(host.channels.compactMap { c in
+            // A channel of a device the running config no longer has.
+            guard let r = host.reading(c.address) else { return nil }
+            return ["address": .string(c.address), "device_id": .string(c.deviceId), "name": .string(c.name),
+                    "standard": c.standard.map(JSONValue.string) ?? .null, "unit": c.unit.map(JSONValue.string) ?? .null,
+                    "type": .string(c.isText ? "text" : "number"), "writable": .bool(c.writable),
+                    "value": r.value.flatMap { $0.isFinite ? JSONValue.number($0) : nil } ?? .null,
+                    "text": r.text.map(JSONValue.string) ?? .null,
+                    "quality": .string(r.quality.jsonName)]
         })
     }
 }

@@ -438,6 +438,13 @@ public final class EdgeHost: @unchecked Sendable {
                         }
                     }
                 }
+                old.page.texts.withLock { oldTexts in
+                    worker.page.texts.withLock { newTexts in
+                        for (i, h) in worker.page.handles.enumerated() {
+                            if let slot = old.page.slot(of: h) { newTexts[i] = oldTexts[slot] }
+                        }
+                    }
+                }
             }
         }
         shared.withLock { s in

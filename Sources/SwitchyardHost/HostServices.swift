@@ -55,7 +55,7 @@ final class InstanceContext: @unchecked Sendable {
             struct_size: UInt32(MemoryLayout<sy_host_api>.size),
             context: Unmanaged.passUnretained(self).toOpaque(),
             log: hostLog, monotonic_ns: hostMonotonic, wall_clock_ns: hostWallClock,
-            channel: hostChannel, read: hostRead, write: hostWrite, publish: hostPublish))
+            channel: hostChannel, read: hostRead, write: hostWrite, publish: hostPublish, publish_text: hostPublishText))
         return table
     }
 
@@ -135,6 +135,17 @@ private let hostPublish: @convention(c) (UnsafeMutableRawPointer?, sy_channel, U
     let ctx = InstanceContext.from(context)
     guard let page = ctx.page, let value else { return SY_ERR_INVALID }
     return page.publish(handle, value.pointee) ? SY_OK : SY_ERR_UNAVAILABLE
+}
+
+private let hostPublishText: @convention(c) (UnsafeMutableRawPointer?, sy_channel, UnsafePointer<CChar>?, Int32, Int64) -> sy_status = {
+    context, handle, text, quality, timestampNs in
+    let ctx = InstanceContext.from(context)
+    guard let page = ctx.page else { return SY_ERR_INVALID }
+    let isText = ctx.directory.info(handle)?.isText ?? false
+    // Bounded: a text is a serial number or a label, not a document.
+    let string = text.map { String(String(cString: $0).prefix(256)) }
+    return page.publishText(handle, string, isText: isText, quality: ValueQuality(rawValue: quality) ?? .fault, timestampNs: timestampNs)
+        ? SY_OK : SY_ERR_UNAVAILABLE
 }
 
 /// Copies a message into a C buffer, truncated and NUL-terminated.

@@ -47,9 +47,10 @@ public final class LoadedPlugin: @unchecked Sendable {
     /// version of ABI 1 defined them, indexed by minor version. A plugin built
     /// against an older minor has the smaller structs of its version; the host
     /// reads no field beyond them. abi.c checks that the 1.0 sizes never change.
-    static let descriptorSizeByMinor: [UInt32] = [80]
-    static let driverTableSizeByMinor: [UInt32] = [40]
-    static let controllerTableSizeByMinor: [UInt32] = [16]
+    /// 1.1 added `publish_text` to the host's table only.
+    static let descriptorSizeByMinor: [UInt32] = [80, 80]
+    static let driverTableSizeByMinor: [UInt32] = [40, 40]
+    static let controllerTableSizeByMinor: [UInt32] = [16, 16]
 
     /// Loads and checks the plugin at `path`. Nothing in the plugin is called
     /// before its ABI version has been checked, except the entry function

@@ -273,7 +273,9 @@ struct Status: ParsableCommand {
             print(body, terminator: "")
             return
         }
-        print(EdgeStatusText.render(doc))
+        let (channelsCode, channelsBody) = try LocalClient.request("GET", "/channels", port: port.statusPort)
+        let channels = channelsCode == 200 ? try? JSONValue(parsing: channelsBody) : nil
+        print(EdgeStatusText.render(doc, channels: channels))
     }
 }
 

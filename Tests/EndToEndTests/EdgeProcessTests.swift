@@ -104,7 +104,7 @@ struct Program {
         try "junk".write(toFile: dir + "/libjunk.so", atomically: true, encoding: .utf8)
         let r = try Program.run("switchyard", ["plugin", "list", "--plugins", dir])
         #expect(r.status == 0)
-        #expect(r.stdout.contains("switchyard.balancing 1.0.0  controller  ABI 1.0  BalancingController"))
+        #expect(r.stdout.contains("switchyard.balancing 1.0.0  controller  ABI 1.1  BalancingController"))
         #expect(r.stdout.contains("REFUSED \(dir)/libjunk.so: not a loadable shared object: expected an ELF shared object, found no ELF header"))
     }
 

@@ -30,23 +30,26 @@ import SwitchyardTestSupport
                                       pluginCacheDirectory: TestPaths.temporaryDirectory(), logger: Logger(label: "test"))
             port = PymodbusServer.freePort()
             server = StatusServer.start(service, port: port, logger: Logger(label: "test"))
-            // Until the port answers (generously: a busy machine).
+        }
+
+        /// Until the port answers (generously: a busy machine).
+        func ready() async throws {
             for _ in 0..<200 {
-                if (try? LocalClient.request("GET", "/status", port: port)) != nil { break }
-                usleep(50_000)
+                if (try? await localRequest("GET", "/status", port: port)) != nil { return }
+                try await Task.sleep(for: .milliseconds(50))
             }
         }
 
-        func post(_ body: String) throws -> (Int, JSONValue) {
-            let (code, text) = try LocalClient.request("POST", "/write", port: port, body: body, timeoutSeconds: 30)
+        func post(_ body: String) async throws -> (Int, JSONValue) {
+            let (code, text) = try await localRequest("POST", "/write", port: port, body: body)
             return (code, try JSONValue(parsing: text))
         }
 
         /// Waits for the device to publish `value` on `address`.
-        func sees(_ address: String, _ value: Double) -> Bool {
+        func sees(_ address: String, _ value: Double) async throws -> Bool {
             for _ in 0..<100 {
                 if let r = host.reading(address), r.quality == .good, r.value == value { return true }
-                usleep(50_000)
+                try await Task.sleep(for: .milliseconds(50))
             }
             return false
         }
@@ -59,17 +62,18 @@ import SwitchyardTestSupport
 
     @Test func aHandWriteIsTakenAndReachesTheDevice() async throws {
         let edge = try Edge(controllers: "[]")
-        let (code, answer) = try edge.post(#"{"channel": "gen/Setpoint", "value": 42, "requested_by": "test"}"#)
+        try await edge.ready()
+        let (code, answer) = try await edge.post(#"{"channel": "gen/Setpoint", "value": 42, "requested_by": "test"}"#)
         #expect(code == 200, "\(answer)")
         #expect(answer["written"] == .bool(true))
-        #expect(edge.sees("gen/SetpointEcho", 42))
+        #expect(try await edge.sees("gen/SetpointEcho", 42))
         #expect(edge.host.status().devices.first?.writes == 1)
 
-        let (unknown, u) = try edge.post(#"{"channel": "gen/Nope", "value": 1}"#)
+        let (unknown, u) = try await edge.post(#"{"channel": "gen/Nope", "value": 1}"#)
         #expect(unknown == 404, "\(u)")
-        let (readOnly, r) = try edge.post(#"{"channel": "gen/Value", "value": 1}"#)
+        let (readOnly, r) = try await edge.post(#"{"channel": "gen/Value", "value": 1}"#)
         #expect(readOnly == 422, "\(r)")
-        let (malformed, m) = try edge.post(#"{"channel": "gen/Setpoint", "value": "high"}"#)
+        let (malformed, m) = try await edge.post(#"{"channel": "gen/Setpoint", "value": "high"}"#)
         #expect(malformed == 400, "\(m)")
         #expect(m["error"]?.stringValue?.contains("\"value\" must be a number") == true)
         await edge.stop()
@@ -78,12 +82,13 @@ import SwitchyardTestSupport
     @Test func aPointAControllerOwnsNeedsForce() async throws {
         let probe = #"{"id": "p", "class": "ProbeController", "parameters": {"output": "gen/Setpoint", "gain": 3}}"#
         let edge = try Edge(controllers: "[\(probe)]")
-        #expect(edge.sees("gen/SetpointEcho", 3))
-        let (code, answer) = try edge.post(#"{"channel": "gen/Setpoint", "value": 42}"#)
+        try await edge.ready()
+        #expect(try await edge.sees("gen/SetpointEcho", 3))
+        let (code, answer) = try await edge.post(#"{"channel": "gen/Setpoint", "value": 42}"#)
         #expect(code == 409, "\(answer)")
         #expect(answer["error"]?.stringValue?.contains("controller p set gen/Setpoint in this cycle") == true)
 
-        let (forced, f) = try edge.post(#"{"channel": "gen/Setpoint", "value": 42, "force": true}"#)
+        let (forced, f) = try await edge.post(#"{"channel": "gen/Setpoint", "value": 42, "force": true}"#)
         #expect(forced == 200, "\(f)")
         await edge.stop()
     }

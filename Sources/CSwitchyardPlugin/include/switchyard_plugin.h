@@ -1,5 +1,5 @@
 /*
- * switchyard_plugin.h — the Switchyard plugin ABI, version 1.0.
+ * switchyard_plugin.h — the Switchyard plugin ABI, version 1.1.
  *
  * This header is the one contract between the Switchyard host and its
  * plugins. A plugin is a shared library that exports exactly one function,
@@ -40,7 +40,7 @@ extern "C" {
 #endif
 
 #define SY_ABI_MAJOR 1
-#define SY_ABI_MINOR 0
+#define SY_ABI_MINOR 1
 #define SY_ENTRY_SYMBOL "switchyard_plugin_entry_v1"
 
 /* ---- status codes ------------------------------------------------------ */
@@ -130,6 +130,21 @@ typedef struct sy_host_api {
     /* [io] A driver publishes a fresh value of one of its own channels.
      * SY_ERR_UNAVAILABLE if the handle is not one of this device's channels. */
     sy_status (*publish)(void *context, sy_channel channel, const sy_value *value);
+
+    /* ---- added in ABI 1.1: a host of 1.0 hands a shorter table, so check
+     * struct_size >= offsetof(sy_host_api, publish_text) + sizeof(void *)
+     * before calling. */
+
+    /* [io] A driver publishes the text of one of its own channels (copied;
+     * NUL-terminated UTF-8, NULL to clear). For a text channel (a serial
+     * number, a firmware version; "type": "text" in the profile, a Modbus
+     * string point) the text is the value: `quality` (SY_QUALITY_*) and
+     * `timestamp_ns` are its quality and time. For a number it is the label
+     * of the value published last (an enum's label, a bitfield's set bits);
+     * quality and time are ignored. Text stays beside the process image:
+     * controllers never see it. SY_ERR_UNAVAILABLE if the handle is not
+     * one of this device's channels. */
+    sy_status (*publish_text)(void *context, sy_channel channel, const char *text, int32_t quality, int64_t timestamp_ns);
 } sy_host_api;
 
 /* ---- plugin side --------------------------------------------------------- */
