@@ -74,7 +74,7 @@ final class GroupPoller {
         planner = transport.planner
         var byGroup: [String: [ModbusPoint]] = [:]
         for (group, names) in groups {
-            byGroup[group] = names.compactMap { layout.byName[$0] }.filter(\.access.isReadable)
+            byGroup[group] = ModbusProfile.polledPoints(names.compactMap { layout.byName[$0] })
         }
         groupPoints = byGroup
         self.channels = channels
