@@ -191,7 +191,13 @@ final class DeviceWorker: @unchecked Sendable {
                 return nextStartNs
             }
         }
-        for (setpoint, ticket) in manualInbox.withLock({ box in defer { box.removeAll() }; return box }) {
+        let manual = manualInbox.withLock { box in
+            var taken: [(sy_setpoint, ManualWriteTicket)] = []
+            if !box.isEmpty { swap(&taken, &box) }
+            return taken
+        }
+        // A ticket settled already (its requester gave up waiting) is not written late.
+        for (setpoint, ticket) in manual where ticket.outcome == nil {
             // What the driver logs while writing is the audit's "value written".
             instance.context.capture.withLock { $0 = [] }
             let (code, error) = deliver([setpoint])

@@ -513,9 +513,11 @@ public final class EdgeHost: @unchecked Sendable {
         // Hand writes come after the controllers: one for a channel a
         // controller set this cycle is refused unless forced, and a forced
         // one replaces the controller's setpoint.
+        // Swapped out, not copied: an empty queue costs no allocation per cycle.
         let manual = manualWrites.withLock { m in
-            defer { m.removeAll(keepingCapacity: true) }
-            return m
+            var taken: [(handle: Int32, ticket: ManualWriteTicket)] = []
+            if !m.isEmpty { swap(&taken, &m) }
+            return taken
         }
         var forced: [Int32] = []
         for (handle, ticket) in manual {

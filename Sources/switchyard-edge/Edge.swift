@@ -286,7 +286,8 @@ struct Write: ParsableCommand {
         The device's driver applies the profile's write rules (limits, step, read-back) as for a \
         controller's setpoint. Refused when a controller sets the point in the same cycle, unless \
         --force (the controller will likely set it again in its next cycle: disable it first to keep \
-        the value). Every write is logged with who asked, the value asked, what was written and the result.
+        the value). Every write is logged with who asked, the value asked, what was written and the result. \
+        A negative value follows `--`, after the options: `switchyard-edge write --force -- battery/SetActivePower -2500`.
         """)
 
     @Argument(help: "The point: DEVICE/POINT (or DEVICE/standard.Name).")
