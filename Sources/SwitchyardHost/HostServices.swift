@@ -74,6 +74,10 @@ final class InstanceContext: @unchecked Sendable {
         guard let handle = directory.handle(for: address), available?.contains(handle) ?? true else {
             return .failure("no channel \"\(address)\" in the config")
         }
+        if directory.info(handle)?.isText == true {
+            return .failure("\(address) is a text channel: the process image that controllers read carries numbers only; "
+                + "its text shows in /channels, switchyard-edge status and the heartbeats")
+        }
         return .success(handle)
     }
 

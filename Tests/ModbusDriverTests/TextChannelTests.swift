@@ -41,6 +41,14 @@ import SwitchyardTestSupport
         #expect(site.host.reading("d/Status")?.text == "ok")
     }
 
+    @Test func aControllerBoundToATextChannelIsToldWhy() throws {
+        let config = DriverFixture.config(devices: [DriverFixture.tcpDevice("d", port: PymodbusServer.freePort())],
+                                          controllers: [DriverFixture.probe("p", output: "d/Label", gain: 1)])
+        #expect { try SiteHarness(config: config, extraProfiles: [try DriverFixture.folder()]) } throws: { error in
+            "\(error)".contains("d/Label is a text channel: the process image that controllers read carries numbers only")
+        }
+    }
+
     @Test func aTextChannelIsReadOnlyAndImplementsNoStandardChannel() {
         let profile = #"""
             {"id": "t", "driver": "SimulatedGeneric", "channels": [
