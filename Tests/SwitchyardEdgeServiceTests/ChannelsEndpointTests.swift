@@ -20,11 +20,13 @@ import SwitchyardTestSupport
            {"name": "State", "address": 1, "type": "enum", "values": {"1": "grid", "2": "island"}, "group": "fast"},
            {"name": "Alarms", "address": 2, "type": "bitfield", "bits": {"0": "overvoltage", "1": "overtemp"}, "group": "fast"},
            {"name": "Absent", "address": 3, "type": "uint16", "not_available": [65535], "group": "fast"},
-           {"name": "Serial", "address": 10, "type": "string", "length": 4, "group": "ids"}]}
+           {"name": "Serial", "address": 10, "type": "string", "length": 4, "group": "ids"},
+           {"name": "Limit", "address": 20, "type": "int16", "unit": "W", "access": "read_write", "group": "fast",
+            "write": {"min": 0, "max": 5000, "step": 10, "read_back": true}}]}
         """#
 
     @Test func channelsCarryValuesTextsAndLabelsAndStatusShowsThemPerDevice() async throws {
-        let peer = try PymodbusServer(units: [1: .init(holding: [0: [1500, 2, 0b11, 0xFFFF], 10: [0x534E, 0x2D34, 0x3231, 0]])])
+        let peer = try PymodbusServer(units: [1: .init(holding: [0: [1500, 2, 0b11, 0xFFFF], 10: [0x534E, 0x2D34, 0x3231, 0], 20: [0]])])
         let profiles = TestPaths.temporaryDirectory()
         try Self.profile.write(toFile: profiles + "/meter_with_ids.json", atomically: true, encoding: .utf8)
         let host = EdgeHost(plugins: PluginCatalog.load(directories: [TestPaths.pluginDirectory]),
@@ -69,13 +71,25 @@ import SwitchyardTestSupport
         let (_, statusBody) = try await localRequest("GET", "/status", port: port)
         let text = EdgeStatusText.render(try JSONValue(parsing: statusBody), channels: .array(channels))
         let lines = text.split(separator: "\n").map(String.init)
-        let device = try #require(lines.firstIndex { $0.hasPrefix("device     m ") })
-        let table = lines[(device + 1)...].prefix { $0.hasPrefix("             ") }
-        #expect(table.count == 5, "\(text)")
+        let deviceLine = try #require(lines.firstIndex { $0.hasPrefix("device     m ") })
+        let table = lines[(deviceLine + 1)...].prefix { $0.hasPrefix("             ") }
+        #expect(table.count == 6, "\(text)")
         #expect(table.contains { $0.contains("Power") && $0.contains("1500") && $0.contains("W") && $0.hasSuffix("good") }, "\(text)")
         #expect(table.contains { $0.contains("Serial") && $0.contains("\"SN-421\"") }, "\(text)")
         #expect(table.contains { $0.contains("State") && $0.contains("2 (island)") }, "\(text)")
         #expect(table.contains { $0.contains("Absent") && $0.hasSuffix("not_available") }, "\(text)")
+
+        // A hand write through the port to the Modbus driver: the step applies and the answer says so.
+        let (code, body) = try await localRequest("POST", "/write", port: port, body: #"{"channel": "m/Limit", "value": 4205}"#)
+        #expect(code == 200, "\(body)")
+        let answer = try JSONValue(parsing: body)
+        #expect(answer["driver"]?.arrayValue?.contains { $0.stringValue?.contains("Limit: asked 4205, wrote 4210") == true } == true, "\(body)")
+        let (refused, why) = try await localRequest("POST", "/write", port: port, body: #"{"channel": "m/Limit", "value": 9000}"#)
+        #expect(refused == 422, "\(why)")
+        #expect(why.contains("above the maximum 5000"))
+        let device = try #require(host.status().devices.first)
+        #expect(device.writes == 1)
+        #expect(device.writesRefused == 1)
         await server.stop()
     }
 }
