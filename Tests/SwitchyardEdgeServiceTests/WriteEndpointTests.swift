@@ -45,10 +45,12 @@ import SwitchyardTestSupport
             return (code, try JSONValue(parsing: text))
         }
 
-        /// Waits for the device to publish `value` on `address`.
+        /// Waits for the device to publish `value` on `address` (any
+        /// quality: the echo is published only on a write, and turns stale
+        /// three poll intervals later).
         func sees(_ address: String, _ value: Double) async throws -> Bool {
-            for _ in 0..<100 {
-                if let r = host.reading(address), r.quality == .good, r.value == value { return true }
+            for _ in 0..<600 {
+                if let r = host.reading(address), r.value == value { return true }
                 try await Task.sleep(for: .milliseconds(50))
             }
             return false
