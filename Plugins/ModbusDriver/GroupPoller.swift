@@ -15,8 +15,12 @@ final class CompiledPoint {
     let scaleFactor: Int?
     let channel: Channel?
     let isScaleFactor: Bool
+    /// An enum's labels by raw value, a bitfield's by bit (empty: none).
+    let labels: [Int: String]
+    let bitLabels: [Int: String]
 
-    init(name: String, offset: Int, count: Int, format: PointFormat, scaleFactor: Int?, channel: Channel?, isScaleFactor: Bool) {
+    init(name: String, offset: Int, count: Int, format: PointFormat, scaleFactor: Int?, channel: Channel?, isScaleFactor: Bool,
+         labels: [Int: String] = [:], bitLabels: [Int: String] = [:]) {
         self.name = name
         self.offset = offset
         self.count = count
@@ -24,6 +28,19 @@ final class CompiledPoint {
         self.scaleFactor = scaleFactor
         self.channel = channel
         self.isScaleFactor = isScaleFactor
+        self.labels = labels
+        self.bitLabels = bitLabels
+    }
+
+    var isText: Bool { format.type == .string }
+    var hasLabels: Bool { !labels.isEmpty || !bitLabels.isEmpty }
+
+    /// The label of a raw value: an enum's, or a bitfield's set bits ("a, c").
+    func label(_ raw: Int) -> String? {
+        if let l = labels[raw] { return l }
+        guard !bitLabels.isEmpty else { return nil }
+        let set = bitLabels.keys.sorted().filter { raw >> $0 & 1 == 1 }.compactMap { bitLabels[$0] }
+        return set.joined(separator: ", ")
     }
 }
 
@@ -72,7 +89,7 @@ final class GroupPoller {
         self.report = report
         var byGroup: [String: [ModbusPoint]] = [:]
         for (group, names) in groups {
-            byGroup[group] = names.compactMap { layout.byName[$0] }.filter(\.access.isReadable)
+            byGroup[group] = ModbusProfile.polledPoints(names.compactMap { layout.byName[$0] })
         }
         groupPoints = byGroup
         self.channels = channels
@@ -106,7 +123,8 @@ final class GroupPoller {
             var sf: Int?
             if case .point(let name) = p.scale { sf = index[name] }
             return CompiledPoint(name: p.name, offset: p.address - r.start, count: p.count, format: p.format, scaleFactor: sf,
-                                 channel: channels[p.name], isScaleFactor: layout.scaleFactorNames.contains(p.name))
+                                 channel: channels[p.name], isScaleFactor: layout.scaleFactorNames.contains(p.name),
+                                 labels: p.values, bitLabels: p.bits)
         })
     }
 
@@ -179,17 +197,29 @@ final class GroupPoller {
     }
 
     /// Decodes every point a request served, each with its scale factor
-    /// from the same answer.
+    /// from the same answer; a string as text, an enum or bitfield with
+    /// its label.
     static func decode(_ c: CompiledRequest, words: [UInt16], sink: Sink) {
         c.points.withUnsafeBufferPointer { points in
-            for p in points where p.format.type != .string {
+            for p in points {
+                let own = words[p.offset..<(p.offset + p.count)]
+                if p.isText {
+                    guard case .text(let text) = RegisterCodec.decode(own, as: .string, byteOrder: p.format.byteOrder) else {
+                        sink(p, .notAvailable)
+                        continue
+                    }
+                    sink(p, PointReading(value: nil, text: text))
+                    continue
+                }
                 var sf: Double?
                 if let i = p.scaleFactor {
                     let s = points[i]
                     let (reading, _) = PointCodec.decode(s.format, words: words[s.offset..<(s.offset + s.count)], scaleFactor: nil)
                     sf = reading.quality == .good ? reading.value : nil
                 }
-                sink(p, PointCodec.decode(p.format, words: words[p.offset..<(p.offset + p.count)], scaleFactor: sf).reading)
+                var (reading, raw) = PointCodec.decode(p.format, words: own, scaleFactor: sf)
+                if p.hasLabels, reading.quality == .good, let raw { reading.text = p.label(raw) }
+                sink(p, reading)
             }
         }
     }

@@ -58,6 +58,7 @@ final class ModbusDevice: Driver {
             pointOfHandle[channel.handle] = name
         }
         writer = SetpointWriter()
+        writer.log = { [host] level, message in host.log(level, message) }
         if !profile.isSunSpec { layout = PointLayout(points: profile.points) }
     }
 
@@ -170,6 +171,12 @@ final class ModbusDevice: Driver {
         try poller.poll(group: group, link: link, unit: spec.unitId, pauses: pauses, nowNs: now) { point, reading in
             if point.isScaleFactor { writer.scaleFactors[point.name] = reading.value }
             guard let channel = point.channel else { return }
+            if point.isText {
+                host.publishText(channel, reading.text, quality: reading.text == nil ? .notAvailable : .good, timestampNs: now)
+                return
+            }
+            // The label first: the host shows it beside the number published last.
+            if point.hasLabels { host.publishText(channel, reading.text, timestampNs: now) }
             switch reading.quality {
             case .good: host.publish(channel, reading.value ?? .nan, quality: reading.value == nil ? .notAvailable : .good, timestampNs: now)
             case .notAvailable: host.publish(channel, .nan, quality: .notAvailable, timestampNs: now)

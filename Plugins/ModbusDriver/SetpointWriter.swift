@@ -6,9 +6,16 @@ import SwitchyardPluginKit
 /// FC5/6 or FC15/16, write on change only, a minimum interval (a setpoint
 /// that comes too soon is held and written when due, never dropped), and
 /// read-back. Refusals are collected and thrown together, so the host
-/// reports every one.
+/// reports every one. A value changed by the step is logged at info with
+/// the value asked and the value written (once per asked value, so a
+/// controller repeating it every cycle does not fill the log); every write
+/// is logged at debug, which a hand write's audit picks up.
 struct SetpointWriter {
     var layout: PointLayout?
+    /// Where the writer's lines go (the host log, attributed to the device).
+    var log: (HostContext.LogLevel, String) -> Void = { _, _ in }
+    /// Per point, the asked value whose rounding was logged last.
+    private var roundingLogged: [String: Double] = [:]
     /// The last reading of each scale-factor point (writes need them).
     var scaleFactors: [String: Double?] = [:]
     private var last: [String: (deviceValue: Double, atNs: Int64)] = [:]
@@ -24,6 +31,7 @@ struct SetpointWriter {
             if let rule = point.write, rule.minIntervalMs > 0, let previous = last[name],
                nowNs - previous.atNs < Int64(rule.minIntervalMs) * 1_000_000 {
                 pending[name] = value
+                log(.debug, "\(name): \(PointCodec.describe(value)) held: min_interval_ms \(rule.minIntervalMs) since the last write has not passed")
                 continue
             }
             if let refusal = try perform(point, value: value, nowNs: nowNs, link: link, unit: unit, pauses: pauses) { refusals.append(refusal) }
@@ -60,7 +68,10 @@ struct SetpointWriter {
         case .failure(let refusal): return refusal.description
         }
         guard let rule = point.write else { return "\(point.name): is read-only" }
-        if rule.onChangeOnly, last[point.name]?.deviceValue == prepared.deviceValue { return nil }
+        if rule.onChangeOnly, last[point.name]?.deviceValue == prepared.deviceValue {
+            log(.debug, "\(point.name): \(PointCodec.describe(prepared.deviceValue)) is on the device already (on_change_only): not written again")
+            return nil
+        }
         do {
             try link.perform(unit: unit, pauses: pauses) { c throws(ModbusConnection.Failure) in
                 switch point.table {
@@ -81,6 +92,7 @@ struct SetpointWriter {
             return "\(point.name): the device refused \(PointCodec.describe(prepared.deviceValue)): \(error.message)"
         }
         last[point.name] = (prepared.deviceValue, nowNs)
+        logWritten(point, asked: value, rule: rule, written: prepared.deviceValue)
         guard rule.readBack else { return nil }
         do {
             let words = try link.perform(unit: unit, pauses: pauses) { c throws(ModbusConnection.Failure) in
@@ -98,5 +110,25 @@ struct SetpointWriter {
             return "\(point.name): read-back failed: \(error.message)"
         }
         return nil
+    }
+
+    /// Says what was written. `asked` is in the channel's sign, `written`
+    /// in the device's (the sign rule applied, then rounded to the step).
+    private mutating func logWritten(_ point: ModbusPoint, asked: Double, rule: ModbusPoint.WriteRule, written: Double) {
+        let deviceAsked = point.inverted ? -asked : asked
+        let text = "\(point.name): asked \(PointCodec.describe(asked)), wrote \(PointCodec.describe(written))"
+        guard deviceAsked != written, let step = rule.step else {
+            roundingLogged[point.name] = nil
+            log(.debug, text + (point.inverted ? " (sign inverted for the device)" : ""))
+            return
+        }
+        let origin = PointCodec.describe(rule.min ?? 0)
+        let detail = text + " (rounded to the step of \(PointCodec.describe(step)) counted from \(origin); a tie rounds away from \(origin))"
+        if roundingLogged[point.name] == asked {
+            log(.debug, detail)
+        } else {
+            roundingLogged[point.name] = asked
+            log(.info, detail)
+        }
     }
 }

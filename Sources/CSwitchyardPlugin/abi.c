@@ -10,9 +10,12 @@ _Static_assert(offsetof(sy_plugin_descriptor, struct_size) == 8, "struct_size mu
 _Static_assert(sizeof(sy_setpoint) == 40, "sy_setpoint layout changed");
 // The 1.0 sizes the host accepts as the minimum for plugins built against 1.0
 // (PluginLibrary.swift, *SizeByMinor). A new minor appends fields and a size.
+// 1.1 grew only the host table, which the host hands out; plugin structs
+// keep their 1.0 sizes.
 _Static_assert(sizeof(sy_plugin_descriptor) == 80, "ABI 1.0 descriptor size changed");
 _Static_assert(sizeof(sy_driver_api) == 40, "ABI 1.0 driver table size changed");
 _Static_assert(sizeof(sy_controller_api) == 16, "ABI 1.0 controller table size changed");
-_Static_assert(offsetof(sy_host_api, report) == 72, "ABI 1.0 host table size changed");
-// 1.1: the host table grew by `report`.
-_Static_assert(sizeof(sy_host_api) == 80, "ABI 1.1 host table size changed");
+// ABI 1.0's host table ended at 72 bytes; 1.1 appended publish_text and report.
+_Static_assert(offsetof(sy_host_api, publish_text) == 72, "ABI 1.0 host table size changed");
+_Static_assert(offsetof(sy_host_api, report) == 80, "ABI 1.1 host table layout changed");
+_Static_assert(sizeof(sy_host_api) == 88, "ABI 1.1 host table size changed");

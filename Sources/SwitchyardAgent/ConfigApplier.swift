@@ -48,6 +48,17 @@ public struct HostApplier: ConfigApplier {
             faultedDevices: Dictionary(s.devices.filter { $0.state == .faulted }.map { ($0.deviceId, $0.lastError ?? "no reason given") },
                                        uniquingKeysWith: { a, _ in a }),
             configVersion: s.configVersion, periodMs: s.periodMs,
-            workP99Ms: Double(s.statistics.work.percentile(0.99)) / 1e6, cycleRunning: service.host.isRunning)
+            workP99Ms: Double(s.statistics.work.percentile(0.99)) / 1e6, cycleRunning: service.host.isRunning,
+            deviceTexts: Self.texts(service.host))
+    }
+
+    /// The texts of the running config's text channels that are good.
+    static func texts(_ host: EdgeHost) -> [String: [String: String]] {
+        var out: [String: [String: String]] = [:]
+        for c in host.channels where c.isText {
+            guard let r = host.reading(c.address), r.quality == .good, let text = r.text else { continue }
+            out[c.deviceId, default: [:]][c.name] = text
+        }
+        return out
     }
 }

@@ -25,9 +25,13 @@ public struct HealthSample: Sendable {
     public var periodMs: Int?
     public var workP99Ms: Double
     public var cycleRunning: Bool
+    /// Per device, its text channels' texts (serial number, firmware…):
+    /// what an operator asks for first, carried to the heartbeats.
+    public var deviceTexts: [String: [String: String]]
 
     public init(cycles: UInt64, overrunAlerts: UInt64, overruns: UInt64, controllers: [String: Controller], faultedDevices: [String: String],
-                configVersion: Int?, periodMs: Int?, workP99Ms: Double, cycleRunning: Bool) {
+                configVersion: Int?, periodMs: Int?, workP99Ms: Double, cycleRunning: Bool, deviceTexts: [String: [String: String]] = [:]) {
+        self.deviceTexts = deviceTexts
         self.cycles = cycles
         self.overrunAlerts = overrunAlerts
         self.overruns = overruns

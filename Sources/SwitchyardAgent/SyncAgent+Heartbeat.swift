@@ -110,6 +110,12 @@ extension SyncAgent {
             "websocket_up": .bool(s.websocketUp),
             "config_bytes_full": .number(Double(s.bytes.fullBytes)),
             "config_bytes_delta": .number(Double(s.bytes.deltaBytes)),
+            "device_info": Self.deviceInfo(h),
         ]
+    }
+
+    /// `{"meter": {"Serial": "SN-421"}}`: each device's text channels.
+    public static func deviceInfo(_ sample: HealthSample) -> JSONValue {
+        .object(sample.deviceTexts.mapValues { texts in .object(texts.mapValues(JSONValue.string)) })
     }
 }

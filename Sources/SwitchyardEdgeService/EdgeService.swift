@@ -111,12 +111,16 @@ public final class EdgeService: Sendable {
     }
 
     /// What a file watcher should watch for this service: the config file
-    /// and the profile folders with their sub-folders; the plugin folders
-    /// themselves (plugins are not loaded from sub-folders).
-    public var watchedPaths: (recursive: [String], flat: [String]) {
-        var recursive = host.profiles.directories
-        if case .file(let path) = source { recursive.append(path) }
-        return (recursive, host.plugins.directories)
+    /// itself (by name, so other files beside it never reload), the `.json`
+    /// files of the profile folders and their sub-folders, the `.so` files
+    /// of the plugin folders (plugins are not loaded from sub-folders).
+    public var watched: (files: [String], folders: [FileWatcher.Folder]) {
+        var files: [String] = []
+        if case .file(let path) = source { files.append(path) }
+        files += host.plugins.files
+        let folders = host.profiles.directories.map { FileWatcher.Folder(path: $0, suffix: ".json", recursive: true) }
+            + host.plugins.directories.map { FileWatcher.Folder(path: $0, suffix: ".so", recursive: false) }
+        return (files, folders)
     }
 }
 

@@ -43,7 +43,11 @@ public enum PrometheusText {
         for d in s.devices { sample("switchyard_device_connects_total", [("device", d.deviceId)], Double(d.connects)) }
         family("switchyard_device_consecutive_failures", "gauge", "Failed attempts (connects or polls) since the device's last successful poll.")
         for d in s.devices { sample("switchyard_device_consecutive_failures", [("device", d.deviceId)], Double(d.consecutiveFailures)) }
-        family("switchyard_device_write_failures_total", "counter", "Refused or failed setpoint writes.")
+        family("switchyard_device_writes_total", "counter", "Setpoint deliveries the driver took.")
+        for d in s.devices { sample("switchyard_device_writes_total", [("device", d.deviceId)], Double(d.writes)) }
+        family("switchyard_device_writes_refused_total", "counter", "Setpoint deliveries refused by the write rules or the device.")
+        for d in s.devices { sample("switchyard_device_writes_refused_total", [("device", d.deviceId)], Double(d.writesRefused)) }
+        family("switchyard_device_write_failures_total", "counter", "Setpoint deliveries that failed on I/O.")
         for d in s.devices { sample("switchyard_device_write_failures_total", [("device", d.deviceId)], Double(d.writeFailures)) }
         family("switchyard_alarm_active", "gauge", "1 for every active alarm.")
         for a in s.activeAlarms { sample("switchyard_alarm_active", [("alarm", a)], 1) }

@@ -29,11 +29,12 @@ enum StatusDocument {
             "devices": .array(s.devices.map { d in
                 ["device_id": .string(d.deviceId), "profile": .string(d.profile), "plugin": .string(d.plugin), "state": .string(d.state.rawValue),
                  "polls": .number(Double(d.polls)), "poll_failures": .number(Double(d.pollFailures)), "writes": .number(Double(d.writes)),
-                 "write_failures": .number(Double(d.writeFailures)), "reconnects": .number(Double(d.reconnects)),
+                 "writes_refused": .number(Double(d.writesRefused)), "write_failures": .number(Double(d.writeFailures)),
+                 "reconnects": .number(Double(d.reconnects)),
                  "last_error": d.lastError.map(JSONValue.string) ?? .null, "last_write_error": d.lastWriteError.map(JSONValue.string) ?? .null,
+                 "last_write_failure": d.lastWriteFailure.map { ["message": .string($0.message), "at": .string(utcText($0.wallClockNs))] } ?? .null,
                  "connects": .number(Double(d.connects)), "consecutive_failures": .number(Double(d.consecutiveFailures)),
-                 "last_failure": d.lastFailure.map(JSONValue.string) ?? .null,
-                 "last_failure_at": d.lastFailureAtNs.map { .string(UTCTime.iso8601($0 / 1_000_000_000)) } ?? .null,
+                 "last_failure": d.lastFailure.map { ["message": .string($0.message), "at": .string(utcText($0.wallClockNs))] } ?? .null,
                  "backoff_ms": d.backoffMs.map { .number(Double($0)) } ?? .null,
                  "diagnostics": .object(d.diagnostics.mapValues(JSONValue.string))]
             }),
@@ -49,14 +50,23 @@ enum StatusDocument {
         return .object(doc)
     }
 
+    /// `GET /channels`: every channel of the running config, in the order
+    /// the devices registered them (docs/configuration.md section 11).
     static func channels(_ host: EdgeHost) -> JSONValue {
         let states = Dictionary(host.status().devices.map { ($0.deviceId, $0.state.rawValue) }, uniquingKeysWith: { a, _ in a })
-        return .array(host.channels.map { c in
-            let r = host.reading(c.address)
-            return ["address": .string(c.address), "standard": c.standard.map(JSONValue.string) ?? .null, "unit": c.unit.map(JSONValue.string) ?? .null,
-                    "writable": .bool(c.writable), "value": r?.value.map(JSONValue.number) ?? .null,
-                    "quality": .string(r.map { "\($0.quality)" } ?? "n/a"),
+        return .array(host.channels.compactMap { c in
+            // A channel of a device the running config no longer has.
+            guard let r = host.reading(c.address) else { return nil }
+            return ["address": .string(c.address), "device_id": .string(c.deviceId), "name": .string(c.name),
+                    "standard": c.standard.map(JSONValue.string) ?? .null, "unit": c.unit.map(JSONValue.string) ?? .null,
+                    "type": .string(c.isText ? "text" : "number"), "writable": .bool(c.writable),
+                    "value": r.value.flatMap { $0.isFinite ? JSONValue.number($0) : nil } ?? .null,
+                    "text": r.text.map(JSONValue.string) ?? .null,
+                    "quality": .string(r.quality.jsonName),
                     "device_state": states[c.deviceId].map(JSONValue.string) ?? .null]
         })
     }
 }
+
+/// RFC 3339 UTC time of a wall-clock reading (ns since the epoch), to the second.
+func utcText(_ wallClockNs: Int64) -> String { UTCTime.iso8601(wallClockNs / 1_000_000_000) }

@@ -13,6 +13,7 @@ import SwitchyardJSON
 /// - `POST /config`: apply the posted config document (until the next reload
 ///   from the config file); 200 with the generation, 422 with the reasons,
 ///   400 for a body that is not UTF-8
+/// - `POST /write`: write one setpoint by hand (`ManualWrite`), see `write(_:_:)`
 public enum StatusServer {
     public static func router(_ service: EdgeService) -> Router<BasicRequestContext> {
         let router = Router()
@@ -46,7 +47,58 @@ public enum StatusServer {
             let text = String(decoding: bytes, as: UTF8.self)
             return outcome(await EdgeService.offPool { service.apply(text: text, reason: "POST /config") })
         }
+        router.post("write") { request, _ in
+            if let refusal = refuseBrowsers(request) { return refusal }
+            let body = try await request.body.collect(upTo: 64 << 10)
+            return await write(service, String(buffer: body))
+        }
         return router
+    }
+
+    /// `POST /write` with `{"channel": "device/Point", "value": 4205,
+    /// "force": false, "requested_by": "…"}`: 200 when the driver took it,
+    /// 409 when a controller set the channel in that cycle (and `force` was
+    /// not given), 422 when the write rules or the device refused it, 404
+    /// for an unknown channel, 503 when the device could not take it, 400
+    /// for a malformed body. The answer says which, with the driver's notes
+    /// (the value it wrote when the rules changed it).
+    static func write(_ service: EdgeService, _ text: String) async -> Response {
+        func bad(_ why: String) -> Response { json(["written": false, "error": .string(why)], status: .badRequest) }
+        guard let body = try? JSONValue(parsing: text), case .object = body else {
+            return bad("the body must be a JSON object: {\"channel\": \"device/Point\", \"value\": 42, \"force\": false}")
+        }
+        guard let channel = body["channel"]?.stringValue, !channel.isEmpty else { return bad("\"channel\" (device/Point) is missing") }
+        guard let value = body["value"]?.numberValue else { return bad("\"value\" must be a number") }
+        var force = false
+        if let f = body["force"] {
+            guard case .bool(let b) = f else { return bad("\"force\" must be true or false") }
+            force = b
+        }
+        let who = "POST /write" + (body["requested_by"]?.stringValue.map { " (\($0))" } ?? "")
+        let host = service.host
+        let forced = force
+        let outcome = await EdgeService.offPool { host.write(channel, value: value, force: forced, requestedBy: who) }
+        var answer: [String: JSONValue] = ["channel": .string(channel), "value_asked": .number(value), "force": .bool(force),
+                                           "written": .bool(outcome.isWritten)]
+        let status: HTTPResponse.Status
+        switch outcome {
+        case .written(let notes):
+            answer["driver"] = .array(notes.map(JSONValue.string))
+            status = .ok
+        case .ownedByController(let owner):
+            answer["error"] = .string("\(owner) set \(channel) in this cycle; force to write anyway (it may set it again in the next cycle)")
+            status = .conflict
+        case .refused(let why):
+            answer["error"] = .string(why)
+            status = .unprocessableContent
+        case .unknownChannel(let why):
+            answer["error"] = .string(why)
+            status = .notFound
+        case .failed(let why):
+            answer["error"] = .string(why)
+            status = .serviceUnavailable
+        }
+        return json(.object(answer), status: status)
     }
 
     /// Serves the router on `host:port` until `stop()`.

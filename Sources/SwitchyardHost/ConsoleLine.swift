@@ -5,7 +5,8 @@ import SwitchyardJSON
 import SwitchyardModel
 
 /// The one-line picture of a site that `switchyard-edge run` prints every
-/// second: grid, PV, battery power, SoC, cycle time, active alarms.
+/// second: grid, PV, battery power, SoC (each only if the site has such a
+/// device), cycle time, active alarms.
 public struct ConsoleLine {
     public init() {}
 
@@ -28,8 +29,10 @@ public struct ConsoleLine {
         }
         let status = host.status()
         var line = clockText()
-        line += "  grid " + watts(grid)
-        line += "  pv " + watts(pv)
+        // A site without a meter or PV has nothing to show there: no
+        // placeholder, which read as "the meter is not answering".
+        if let grid { line += "  grid " + watts(grid) }
+        if let pv { line += "  pv " + watts(pv) }
         if let battery {
             line += "  battery " + watts(battery + "/ess.ActivePower")
             if let soc = host.reading(battery + "/ess.Soc"), let v = soc.value {

@@ -19,7 +19,12 @@ public struct DeviceStatus: Sendable, Hashable {
     public var state: State = .connecting
     public var polls = 0
     public var pollFailures = 0
+    /// Deliveries of setpoints the driver took.
     public var writes = 0
+    /// Deliveries the driver refused: its write rules, the device's
+    /// exception, a read-back mismatch.
+    public var writesRefused = 0
+    /// Deliveries that failed on I/O (the device then reconnects).
     public var writeFailures = 0
     /// Successful connects (driver starts), the first one included.
     public var connects = 0
@@ -29,16 +34,25 @@ public struct DeviceStatus: Sendable, Hashable {
     public var consecutiveFailures = 0
     /// The failure the device is in now; nil once a poll succeeds again.
     public var lastError: String?
-    /// The most recent failure, kept after the device recovered, and when
-    /// it happened (wall clock, ns since the Unix epoch).
-    public var lastFailure: String?
-    public var lastFailureAtNs: Int64?
+    /// The most recent failure and when it happened, kept after the device
+    /// recovered.
+    public var lastFailure: TimedMessage?
     /// How long the worker waits before its next attempt, while failing.
     public var backoffMs: Int?
+    /// Why the last delivery was refused or failed; nil once a later one succeeded.
     public var lastWriteError: String?
+    /// The last refused or failed delivery, kept after later successes.
+    public var lastWriteFailure: TimedMessage?
     /// Conditions the driver reports about its device (e.g. points it
     /// stopped reading), by key.
     public var diagnostics: [String: String] = [:]
+}
+
+/// A message with the wall-clock time it was recorded.
+public struct TimedMessage: Sendable, Hashable {
+    public var message: String
+    /// ns since the Unix epoch.
+    public var wallClockNs: Int64
 }
 
 /// Runs one device: connects, polls its groups on their intervals, delivers
@@ -60,6 +74,8 @@ final class DeviceWorker: @unchecked Sendable {
     private let clock: any CycleClock
     private let log: LogQueue
     private let inbox = Mutex<[Int32: sy_setpoint]>([:])
+    /// Hand writes, each delivered on its own after the controllers' setpoints.
+    private let manualInbox = Mutex<[(sy_setpoint, ManualWriteTicket)]>([])
     private let signal = WakeSignal()
     private let stopRequested = Atomic<Bool>(false)
     private let threadStarted = Atomic<Bool>(false)
@@ -107,6 +123,11 @@ final class DeviceWorker: @unchecked Sendable {
     /// channel replaces one not yet written.
     func enqueue(_ setpoint: sy_setpoint) {
         inbox.withLock { $0[setpoint.channel] = setpoint }
+    }
+
+    /// [cycle] Queues a hand write; the worker settles its ticket.
+    func enqueueManual(_ setpoint: sy_setpoint, _ ticket: ManualWriteTicket) {
+        manualInbox.withLock { $0.append((setpoint, ticket)) }
     }
 
     func wake() { signal.signal() }
@@ -265,20 +286,31 @@ final class DeviceWorker: @unchecked Sendable {
             return Array(box.values).sorted { $0.channel < $1.channel }
         }
         if !pending.isEmpty {
-            let (code, error) = instance.write(pending)
-            status.withLock {
-                $0.writes += 1
-                if code != SY_OK {
-                    $0.writeFailures += 1
-                    $0.lastWriteError = error
-                }
+            let (code, error) = deliver(pending)
+            if code == SY_ERR_IO {
+                disconnect(nowNs: nowNs, reason: "write failed: \(error ?? "")")
+                return nextAttemptNs
             }
-            if code != SY_OK {
-                log.emit(.warning, "device \(device.id)", "setpoint write refused: \(error ?? statusName(code))")
-                if code == SY_ERR_IO {
-                    disconnect(nowNs: nowNs, reason: "write failed: \(error ?? "")")
-                    return nextAttemptNs
-                }
+        }
+        let manual = manualInbox.withLock { box in
+            var taken: [(sy_setpoint, ManualWriteTicket)] = []
+            if !box.isEmpty { swap(&taken, &box) }
+            return taken
+        }
+        // A ticket settled already (its requester gave up waiting) is not written late.
+        for (setpoint, ticket) in manual where ticket.outcome == nil {
+            // What the driver logs while writing is the audit's "value written".
+            instance.context.capture.withLock { $0 = [] }
+            let (code, error) = deliver([setpoint])
+            let notes = instance.context.capture.withLock { c in defer { c = nil }; return c ?? [] }
+            switch code {
+            case SY_OK: ticket.finish(.written(notes: notes))
+            case SY_ERR_IO: ticket.finish(.failed(error ?? statusName(code)))
+            default: ticket.finish(.refused(error ?? statusName(code)))
+            }
+            if code == SY_ERR_IO {
+                disconnect(nowNs: nowNs, reason: "write failed: \(error ?? "")")
+                return nextAttemptNs
             }
         }
 
@@ -345,6 +377,28 @@ final class DeviceWorker: @unchecked Sendable {
         failingSinceNs = nil
     }
 
+    /// Hands setpoints to the driver and counts the outcome: taken
+    /// (`writes`), refused, or failed on I/O.
+    private func deliver(_ setpoints: [sy_setpoint]) -> (sy_status, String?) {
+        let (code, error) = instance.write(setpoints)
+        let message = error ?? statusName(code)
+        let wallNs = code == SY_OK ? 0 : clock.wallClockNs()
+        status.withLock {
+            switch code {
+            case SY_OK:
+                $0.writes += 1
+                $0.lastWriteError = nil
+                return
+            case SY_ERR_IO: $0.writeFailures += 1
+            default: $0.writesRefused += 1
+            }
+            $0.lastWriteError = message
+            $0.lastWriteFailure = TimedMessage(message: message, wallClockNs: wallNs)
+        }
+        if code != SY_OK { log.emit(.warning, "device \(device.id)", "setpoint write refused: \(message)") }
+        return (code, error)
+    }
+
     private func disconnect(nowNs: Int64, reason: String) {
         instance.stop()
         connected = false
@@ -375,8 +429,7 @@ final class DeviceWorker: @unchecked Sendable {
             let wasFaulted = s.state == .faulted
             s.state = s.consecutiveFailures >= faultAfterFailures ? .faulted : .connecting
             s.lastError = message
-            s.lastFailure = message
-            s.lastFailureAtNs = wall
+            s.lastFailure = TimedMessage(message: message, wallClockNs: wall)
             s.backoffMs = Int(wait / 1_000_000)
             return (changed, !wasFaulted && s.state == .faulted)
         }

@@ -35,6 +35,8 @@ public final class EdgeHost: @unchecked Sendable {
     let cycleState = CycleState()
 
     private let pending = Mutex<PreparedConfig?>(nil)
+    /// Hand writes waiting for the next write phase (`submitWrite`).
+    let manualWrites = Mutex<[(handle: Int32, ticket: ManualWriteTicket)]>([])
     private let dataDirectory: String?
     private let applyLock = Mutex<Int>(0)  // the last generation prepared
     private let reloadLock = Mutex<Int>(0)
@@ -464,6 +466,13 @@ public final class EdgeHost: @unchecked Sendable {
                         }
                     }
                 }
+                old.page.texts.withLock { oldTexts in
+                    worker.page.texts.withLock { newTexts in
+                        for (i, h) in worker.page.handles.enumerated() {
+                            if let slot = old.page.slot(of: h) { newTexts[i] = oldTexts[slot] }
+                        }
+                    }
+                }
             }
         }
         shared.withLock { s in
@@ -528,9 +537,40 @@ public final class EdgeHost: @unchecked Sendable {
             }
         }
 
-        // 4. write: hand setpoints to the device workers without blocking
+        // 4. write: hand setpoints to the device workers without blocking.
+        // Hand writes come after the controllers: one for a channel a
+        // controller set this cycle is refused unless forced, and a forced
+        // one replaces the controller's setpoint.
+        // Swapped out, not copied: an empty queue costs no allocation per cycle.
+        let manual = manualWrites.withLock { m in
+            var taken: [(handle: Int32, ticket: ManualWriteTicket)] = []
+            if !m.isEmpty { swap(&taken, &m) }
+            return taken
+        }
+        var forced: [Int32] = []
+        for (handle, ticket) in manual {
+            let i = Int(handle)
+            guard i < engine.workerOf.count, let worker = engine.workerOf[i] else {
+                ticket.finish(.failed("no device of the running config serves \(ticket.address) any more"))
+                continue
+            }
+            if cycleState.image.written[i] {
+                guard ticket.force else {
+                    ticket.finish(.ownedByController(cycleState.image.writers[i]))
+                    continue
+                }
+                forced.append(handle)
+            }
+            var value = sy_value.unavailable
+            value.type = SY_VALUE_F64
+            value.quality = SY_QUALITY_GOOD
+            value.f64 = ticket.value
+            worker.enqueueManual(sy_setpoint(channel: handle, value: value), ticket)
+            if !engine.touchedWorkers.contains(where: { $0 === worker }) { engine.touchedWorkers.append(worker) }
+        }
         for handle in cycleState.image.writtenHandles {
             guard let worker = engine.workerOf[Int(handle)] else { continue }
+            if !forced.isEmpty, forced.contains(handle) { continue }
             worker.enqueue(sy_setpoint(channel: handle, value: cycleState.image.setpoints[Int(handle)]))
             if !engine.touchedWorkers.contains(where: { $0 === worker }) { engine.touchedWorkers.append(worker) }
         }

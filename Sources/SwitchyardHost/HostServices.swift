@@ -1,5 +1,6 @@
 import CSwitchyardPlugin
 import Logging
+import Synchronization
 import SwitchyardModel
 
 /// The state shared by the cycle thread and the controllers' host calls:
@@ -26,6 +27,9 @@ final class InstanceContext: @unchecked Sendable {
     /// Controllers: the handles of the config being built (a channel of a
     /// removed device stays in the directory but must not bind).
     let available: Set<Int32>?
+    /// While a device worker delivers a hand write: the lines the driver
+    /// logs meanwhile (at any level), for the write's audit.
+    let capture = Mutex<[String]?>(nil)
 
     init(source: String, deviceId: String?, page: DevicePage?, directory: ChannelDirectory, clock: any CycleClock, log: LogQueue,
          cycle: CycleState, available: Set<Int32>? = nil) {
@@ -51,7 +55,7 @@ final class InstanceContext: @unchecked Sendable {
             struct_size: UInt32(MemoryLayout<sy_host_api>.size),
             context: Unmanaged.passUnretained(self).toOpaque(),
             log: hostLog, monotonic_ns: hostMonotonic, wall_clock_ns: hostWallClock,
-            channel: hostChannel, read: hostRead, write: hostWrite, publish: hostPublish, report: hostReport))
+            channel: hostChannel, read: hostRead, write: hostWrite, publish: hostPublish, publish_text: hostPublishText, report: hostReport))
         return table
     }
 
@@ -69,6 +73,10 @@ final class InstanceContext: @unchecked Sendable {
         }
         guard let handle = directory.handle(for: address), available?.contains(handle) ?? true else {
             return .failure("no channel \"\(address)\" in the config")
+        }
+        if directory.info(handle)?.isText == true {
+            return .failure("\(address) is a text channel: the process image that controllers read carries numbers only; "
+                + "its text shows in /channels, switchyard-edge status and the heartbeats")
         }
         return .success(handle)
     }
@@ -88,7 +96,9 @@ private let hostLog: @convention(c) (UnsafeMutableRawPointer?, Int32, UnsafePoin
     case SY_LOG_WARNING: .warning
     default: .error
     }
-    ctx.log.emit(lvl, ctx.source, message.map { String(cString: $0) } ?? "")
+    let text = message.map { String(cString: $0) } ?? ""
+    if ctx.deviceId != nil { ctx.capture.withLock { $0?.append(text) } }
+    ctx.log.emit(lvl, ctx.source, text)
 }
 
 private let hostMonotonic: @convention(c) (UnsafeMutableRawPointer?) -> Int64 = { context in
@@ -122,13 +132,24 @@ private let hostWrite: @convention(c) (UnsafeMutableRawPointer?, sy_channel, Uns
     let ctx = InstanceContext.from(context)
     guard ctx.deviceId == nil, let value else { return SY_ERR_INVALID }
     ctx.cycle.bound.check()
-    return ctx.cycle.image.write(handle, value.pointee)
+    return ctx.cycle.image.write(handle, value.pointee, by: ctx.source)
 }
 
 private let hostPublish: @convention(c) (UnsafeMutableRawPointer?, sy_channel, UnsafePointer<sy_value>?) -> sy_status = { context, handle, value in
     let ctx = InstanceContext.from(context)
     guard let page = ctx.page, let value else { return SY_ERR_INVALID }
     return page.publish(handle, value.pointee) ? SY_OK : SY_ERR_UNAVAILABLE
+}
+
+private let hostPublishText: @convention(c) (UnsafeMutableRawPointer?, sy_channel, UnsafePointer<CChar>?, Int32, Int64) -> sy_status = {
+    context, handle, text, quality, timestampNs in
+    let ctx = InstanceContext.from(context)
+    guard let page = ctx.page else { return SY_ERR_INVALID }
+    let isText = ctx.directory.info(handle)?.isText ?? false
+    // Bounded: a text is a serial number or a label, not a document.
+    let string = text.map { boundedString($0, 1024) }.map { String($0.prefix(256)) }
+    return page.publishText(handle, string, isText: isText, quality: ValueQuality(rawValue: quality) ?? .fault, timestampNs: timestampNs)
+        ? SY_OK : SY_ERR_UNAVAILABLE
 }
 
 private let hostReport: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Void = { context, key, text in

@@ -47,7 +47,7 @@ public final class LoadedPlugin: @unchecked Sendable {
     /// version of ABI 1 defined them, indexed by minor version. A plugin built
     /// against an older minor has the smaller structs of its version; the host
     /// reads no field beyond them. abi.c checks that the 1.0 sizes never change.
-    /// Minor 1 grew only the host's table (`report`), which plugins read.
+    /// 1.1 added `publish_text` and `report` to the host's table only.
     static let descriptorSizeByMinor: [UInt32] = [80, 80]
     static let driverTableSizeByMinor: [UInt32] = [40, 40]
     static let controllerTableSizeByMinor: [UInt32] = [16, 16]

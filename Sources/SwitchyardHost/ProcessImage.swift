@@ -11,7 +11,7 @@ public enum ValueQuality: Int32, Sendable, CustomStringConvertible {
         case .good: "good"
         case .stale: "stale"
         case .fault: "fault"
-        case .notAvailable: "n/a"
+        case .notAvailable: "not_available"
         }
     }
 }
@@ -24,6 +24,8 @@ public struct ChannelInfo: Sendable, Hashable {
     public var standard: String?
     public var unit: String?
     public var writable: Bool
+    /// A text channel: its value is text (`DevicePage.text`), never a number.
+    public var isText = false
 }
 
 /// A value read out of the image, for status and display.
@@ -31,6 +33,21 @@ public struct ChannelReading: Sendable {
     public var value: Double?
     public var quality: ValueQuality
     public var timestampNs: Int64
+    /// A text channel's value, or the label of a number (an enum's, a
+    /// bitfield's set bits), as the driver published it.
+    public var text: String? = nil
+}
+
+extension ValueQuality {
+    /// The name in JSON documents (`/channels`, heartbeats) and profiles.
+    public var jsonName: String {
+        switch self {
+        case .good: "good"
+        case .stale: "stale"
+        case .fault: "fault"
+        case .notAvailable: "not_available"
+        }
+    }
 }
 
 extension sy_value {
@@ -68,7 +85,8 @@ public final class ChannelDirectory: Sendable {
         state.withLock { s in
             let handles = profile.channels.map { c in
                 let address = deviceId + "/" + c.name
-                let info = ChannelInfo(address: address, deviceId: deviceId, name: c.name, standard: c.standard, unit: c.unit, writable: c.access.isWritable)
+                let info = ChannelInfo(address: address, deviceId: deviceId, name: c.name, standard: c.standard, unit: c.unit,
+                                       writable: c.access.isWritable, isText: c.isText)
                 let handle: Int32
                 if let existing = s.byAddress[address] {
                     handle = existing
@@ -127,6 +145,9 @@ final class DevicePage: Sendable {
     let values: Mutex<[sy_value]>
     /// What the driver reports about its device (`sy_host_api.report`).
     let diagnostics = Mutex<[String: String]>([:])
+    /// Per channel: the text a driver published (`publish_text`), beside
+    /// the numbers: a text channel's value, or a number's label.
+    let texts: Mutex<[String?]>
 
     init(deviceId: String, handles: [Int32], staleAfterNs: [Int64?]) {
         self.deviceId = deviceId
@@ -138,6 +159,19 @@ final class DevicePage: Sendable {
         self.firstHandle = low
         self.slots = slots
         values = Mutex([sy_value](repeating: .unavailable, count: handles.count))
+        texts = Mutex([String?](repeating: nil, count: handles.count))
+    }
+
+    /// [io] Stores a channel's text. For a text channel it is the value:
+    /// its quality and time are stored too (the number stays none). For a
+    /// number it is the label of the value published last.
+    func publishText(_ handle: Int32, _ text: String?, isText: Bool, quality: ValueQuality, timestampNs: Int64) -> Bool {
+        guard let slot = slot(of: handle) else { return false }
+        texts.withLock { $0[slot] = text }
+        if isText {
+            values.withLock { $0[slot] = sy_value(type: SY_VALUE_NONE, quality: quality.rawValue, timestamp_ns: timestampNs, f64: 0, i64: 0) }
+        }
+        return true
     }
 
     /// [io] Sets or (nil or empty text) clears one of the driver's reports.
@@ -194,6 +228,7 @@ final class DevicePage: Sendable {
     func reading(_ handle: Int32, nowNs: Int64) -> ChannelReading? {
         guard let slot = slot(of: handle) else { return nil }
         var r = values.withLock { $0[slot].reading }
+        r.text = texts.withLock { $0[slot] }
         if r.quality == .good, let limit = staleAfterNs.withLock({ $0[slot] }), Nanoseconds.subtracting(nowNs, r.timestampNs) > limit { r.quality = .stale }
         return r
     }
@@ -206,6 +241,8 @@ struct CycleImage {
     var writable: [Bool] = []
     var setpoints: [sy_value] = []
     var written: [Bool] = []
+    /// Who set each channel written this cycle (`controller p`).
+    var writers: [String] = []
     var writtenHandles: [Int32] = []
 
     /// Grows the arrays to cover every handle of the directory.
@@ -215,6 +252,7 @@ struct CycleImage {
             snapshot.append(.unavailable)
             setpoints.append(.unavailable)
             written.append(false)
+            writers.append("")
             writable.append(false)
         }
         for (i, info) in infos.enumerated() { writable[i] = info.writable }
@@ -227,12 +265,13 @@ struct CycleImage {
     }
 
     /// First write in a cycle wins.
-    mutating func write(_ handle: Int32, _ value: sy_value) -> sy_status {
+    mutating func write(_ handle: Int32, _ value: sy_value, by writer: String) -> sy_status {
         guard handle >= 0, Int(handle) < snapshot.count else { return SY_ERR_UNAVAILABLE }
         let i = Int(handle)
         guard writable[i] else { return SY_ERR_INVALID }
         if written[i] { return SY_ERR_CONFLICT }
         written[i] = true
+        writers[i] = writer
         setpoints[i] = value
         writtenHandles.append(handle)
         return SY_OK

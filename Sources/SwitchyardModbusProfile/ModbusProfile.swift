@@ -153,10 +153,32 @@ public struct ModbusProfile: Sendable {
         let points = points ?? self.points
         let all = ReadPlanner.index(points.map(\.planned))
         var out: [String: [ReadRequest]] = [:]
-        for (group, members) in Dictionary(grouping: points.filter { $0.access.isReadable && $0.group != nil }, by: { $0.group! }) {
+        for (group, members) in Dictionary(grouping: Self.polledPoints(points).filter { $0.group != nil }, by: { $0.group! }) {
             out[group] = try transport.planner.plan(members.map(\.planned), byName: all)
         }
         return out
+    }
+
+    /// The points the driver reads on their poll group: readable points
+    /// that are channels (not `internal`); a scale factor is read with the
+    /// points that use it. The driver's `GroupPoller` and lint's request
+    /// count (`fullPollPlan`) both use this, so that they agree.
+    public static func polledPoints(_ points: [ModbusPoint]) -> [ModbusPoint] {
+        points.filter { $0.access.isReadable && !$0.isInternal }
+    }
+
+    /// Readable points (of `points`, default: the flat points) that the
+    /// driver never reads, with the reason: an `internal` point is read only
+    /// as the scale factor of another point.
+    public func neverRead(_ points: [ModbusPoint]? = nil) -> [(point: ModbusPoint, reason: String)] {
+        let points = points ?? self.points
+        let factors = Set(points.compactMap { p -> String? in
+            if case .point(let sf) = p.scale { return sf }
+            return nil
+        })
+        return points.filter { $0.access.isReadable && $0.isInternal && !factors.contains($0.name) }.map { p in
+            (p, "internal point \"\(p.name)\" is no point's scale factor, so the driver never reads it\(p.group.map { " (its group \"\($0)\" does not change that)" } ?? ""); drop \"internal\" to make it a channel, or remove it")
+        }
     }
 
     /// The point named `name`, among the flat points.

@@ -161,10 +161,15 @@ public struct ConfigValidator: Sendable {
             }
             return
         }
-        if profile.channel(named: parts[1]) == nil {
+        guard let channel = profile.channel(named: parts[1]) else {
             var message = "device \"\(parts[0].echoed())\" (profile \(profile.id)) has no channel \"\(parts[1].echoed())\""
             if let s = closestMatch(to: parts[1], in: profile.channels.map(\.name)) { message += " (did you mean \"\(s)\"?)" }
             issues.add(path, message)
+            return
+        }
+        if channel.isText {
+            issues.add(path, "\(address) is a text channel (profile \(profile.id)): the process image that controllers and alarms read carries "
+                + "numbers only, so it would never have a value here; its text shows in /channels, switchyard-edge status and the heartbeats")
         }
     }
 

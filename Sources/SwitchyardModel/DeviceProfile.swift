@@ -19,6 +19,11 @@ public struct DeviceProfile: Sendable, Hashable {
         public var unit: String?
         public var access: Access
         public var description: String?
+        /// A text channel (`"type": "text"`; a Modbus `string` point): a
+        /// serial number, a firmware version, a model name. Its value is
+        /// text, carried beside the process image (status, `/channels`,
+        /// heartbeats); controllers read it as not available.
+        public var isText = false
     }
 
     public struct PollGroup: Sendable, Hashable {
@@ -68,9 +73,10 @@ public struct DeviceProfile: Sendable, Hashable {
     public static func channelPoints(of json: JSONValue) -> [(name: String, channel: JSONValue, path: JSONPath, group: String?)] {
         var out: [(String, JSONValue, JSONPath, String?)] = []
         func add(_ point: JSONValue, name: String, path: JSONPath, group: String?) {
-            // Strings are not channels: the process image carries numbers.
-            guard case .object(let o) = point, o["internal"] != .bool(true), o["type"] != .string("string") else { return }
+            guard case .object(let o) = point, o["internal"] != .bool(true) else { return }
             var c: [String: JSONValue] = ["name": .string(name)]
+            // Strings are text channels: beside the numbers of the process image.
+            if o["type"] == .string("string") { c["type"] = "text" }
             if let s = o["channel"] { c["standard"] = s }
             if let u = o["unit"] { c["unit"] = u }
             if let a = o["access"] { c["access"] = a }
@@ -144,8 +150,18 @@ public struct DeviceProfile: Sendable, Hashable {
             let unit = c.string("unit")
             let access = c.choice("access", Access.self) ?? .read
             let description = c.string("description")
+            let isText: Bool
+            switch c.value("type") {
+            case nil, .string("number")?: isText = false
+            case .string("text")?: isText = true
+            default:
+                issues.add(path.appending("type"), "must be \"number\" (the default) or \"text\"")
+                isText = false
+            }
             c.rejectUnknownKeys()
             guard let name else { continue }
+            if isText, access.isWritable { issues.add(path.appending("access"), "a text channel is read-only") }
+            if isText, standard != nil { issues.add(path.appending(standardKey), "standard channels are numbers; a text channel cannot implement one") }
             if !DeviceProfile.isValidChannelName(name) {
                 issues.add(path.appending("name"), "\"\(name.echoed())\" is not a valid channel name (letters, digits, '_' and '.', starting with a letter; no '/')")
             }
@@ -164,7 +180,7 @@ public struct DeviceProfile: Sendable, Hashable {
                     issues.add(path.appending(standardKey), "\(standard.echoed()) is implemented by two channels")
                 }
             }
-            channels.append(Channel(name: name, standard: standard, unit: unit, access: access, description: description))
+            channels.append(Channel(name: name, standard: standard, unit: unit, access: access, description: description, isText: isText))
         }
 
         var groups: [PollGroup] = []

@@ -115,6 +115,26 @@ public final class HostContext: @unchecked Sendable {
         publish(channel, value, quality: quality, timestampNs: monotonicNs)
     }
 
+    /// [io] A driver publishes the text of one of its channels: a text
+    /// channel's value (a serial number; with its quality and time), or the
+    /// label of the number published last (an enum's). False if the channel
+    /// is not this device's, or the host is older than ABI 1.1 (no text path).
+    @discardableResult
+    public func publishText(_ channel: Channel, _ text: String?, quality: Quality = .good, timestampNs: Int64) -> Bool {
+        guard hasTextPath, let publishText = api.pointee.publish_text else { return false }
+        let status: sy_status = if let text {
+            text.withCString { publishText(api.pointee.context, channel.handle, $0, quality.rawValue, timestampNs) }
+        } else {
+            publishText(api.pointee.context, channel.handle, nil, quality.rawValue, timestampNs)
+        }
+        return status == SY_OK
+    }
+
+    /// A 1.0 host's table ends before `publish_text`.
+    private var hasTextPath: Bool {
+        Int(api.pointee.struct_size) >= MemoryLayout<sy_host_api>.offset(of: \.publish_text)! + MemoryLayout<UnsafeRawPointer>.size
+    }
+
     /// [io] The same, with the time of the reading (a driver publishing
     /// many values of one answer reads the clock once).
     @discardableResult

@@ -17,7 +17,7 @@ struct Edge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchyard-edge",
         abstract: "The Switchyard edge runtime: loads plugins, runs the core cycle.",
-        subcommands: [Run.self, Check.self, Reload.self, Status.self, ExampleConfig.self],
+        subcommands: [Run.self, Check.self, Reload.self, Status.self, Write.self, ExampleConfig.self],
         defaultSubcommand: Run.self)
 }
 
@@ -152,8 +152,8 @@ struct Run: AsyncParsableCommand {
         defer { unlink(pidFile) }
         let agentTask = agent.map { a in Task { await a.run() } }
 
-        let watched = service.watchedPaths
-        let watcher = noWatch ? nil : FileWatcher(paths: watched.recursive, flat: watched.flat)
+        let watched = service.watched
+        let watcher = noWatch ? nil : FileWatcher(files: watched.files, folders: watched.folders)
         var server: StatusServer.Running?
         if port.statusPort > 0 {
             server = StatusServer.start(service, port: port.statusPort, logger: logger)
@@ -273,7 +273,46 @@ struct Status: ParsableCommand {
             print(body, terminator: "")
             return
         }
-        print(EdgeStatusText.render(doc))
+        let (channelsCode, channelsBody) = try LocalClient.request("GET", "/channels", port: port.statusPort)
+        let channels = channelsCode == 200 ? try? JSONValue(parsing: channelsBody) : nil
+        print(EdgeStatusText.render(doc, channels: channels))
+    }
+}
+
+struct Write: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a setpoint by hand to a device of a running edge (commissioning).",
+        discussion: """
+        The device's driver applies the profile's write rules (limits, step, read-back) as for a \
+        controller's setpoint. Refused when a controller sets the point in the same cycle, unless \
+        --force (the controller will likely set it again in its next cycle: disable it first to keep \
+        the value). Every write is logged with who asked, the value asked, what was written and the result. \
+        A negative value follows `--`, after the options: `switchyard-edge write --force -- battery/SetActivePower -2500`.
+        """)
+
+    @Argument(help: "The point: DEVICE/POINT (or DEVICE/standard.Name).")
+    var point: String
+
+    @Argument(help: "The value, in the channel's unit.")
+    var value: Double
+
+    @Flag(help: "Write even if a controller sets this point in the same cycle.")
+    var force = false
+
+    @OptionGroup var port: StatusPort
+
+    func run() throws {
+        let user = ProcessInfo.processInfo.environment["USER"] ?? "uid \(getuid())"
+        let body: JSONValue = ["channel": .string(point), "value": .number(value), "force": .bool(force),
+                               "requested_by": .string("switchyard-edge write, user \(user)")]
+        let (code, answer) = try LocalClient.request("POST", "/write", port: port.statusPort, body: body.canonicalText, timeoutSeconds: 60)
+        guard let doc = try? JSONValue(parsing: answer) else { throw ValidationExit(message: "unexpected answer (\(code)): \(answer)") }
+        if code == 200 {
+            let notes = doc["driver"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            print("\(point) = \(JSONValue.format(value)): written" + (notes.isEmpty ? "" : "\n" + notes.map { "  driver: \($0)" }.joined(separator: "\n")))
+            return
+        }
+        throw ValidationExit(message: "\(point) = \(JSONValue.format(value)): not written: \(doc["error"]?.stringValue ?? answer)")
     }
 }
 

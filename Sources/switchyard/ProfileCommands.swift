@@ -62,7 +62,8 @@ struct ProfileCommand: ParsableCommand {
 
     struct Lint: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check profile files: shape, then (Modbus) overlapping points, readable ranges, scale factors, poll groups. Every problem with its path.")
+            abstract: "Check profile files: shape, then (Modbus) overlapping points, readable ranges, scale factors, poll groups. Every problem with its path.",
+            discussion: "A Modbus profile's line counts the requests one poll of every group costs, as the driver reads them; points the driver never reads are warned about.")
 
         @Argument(help: "Profile files.")
         var files: [String]
@@ -83,6 +84,9 @@ struct ProfileCommand: ParsableCommand {
                 }
                 print(line + ")")
                 if profile.driver == ModbusProfile.driverClass {
+                    for (point, reason) in (try? ModbusProfile(json: profile.document, file: file))?.neverRead() ?? [] {
+                        print("\(file): warning: \(point.path): \(reason)")
+                    }
                     if profile.source == nil { print("\(file): warning: no \"source\": say where the register map comes from (document, version, URL)") }
                     if profile.document["tests"] == nil { print("\(file): warning: no \"tests\": add golden vectors (raw registers → values) for `profile test`") }
                     if let m = try? ModbusProfile(json: profile.document, file: file) {

@@ -146,5 +146,17 @@ struct Program {
         let bad = try Program.run("switchyard", ["profile", "lint", dir + "/x.json"])
         #expect(bad.status != 0)
         #expect(bad.stdout.contains("\(dir)/x.json: channels[0].standard: unknown standard channel \"ess.Power\""))
+
+        // Issue 14, item 7: the request count is the driver's, and a point never read is named.
+        try #"""
+            {"id": "y", "driver": "modbus", "source": "tests", "poll_groups": {"fast": {"interval_ms": 1000}, "ids": {"interval_ms": "once"}},
+             "points": [{"name": "P", "address": 0, "type": "int16", "group": "fast"},
+                        {"name": "Serial", "address": 10, "type": "string", "length": 4, "group": "ids"},
+                        {"name": "Spare", "address": 300, "type": "uint16", "internal": true, "group": "fast"}]}
+            """#.write(toFile: dir + "/y.json", atomically: true, encoding: .utf8)
+        let warned = try Program.run("switchyard", ["profile", "lint", dir + "/y.json"])
+        #expect(warned.status == 0)
+        #expect(warned.stdout.contains("3 points, 2 requests per full poll"), "\(warned.stdout)")
+        #expect(warned.stdout.contains("\(dir)/y.json: warning: points[2]: internal point \"Spare\" is no point's scale factor, so the driver never reads it"), "\(warned.stdout)")
     }
 }

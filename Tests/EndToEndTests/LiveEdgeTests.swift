@@ -59,6 +59,48 @@ func demoSite(version: Int, threshold: Int, period: Int = 200) throws -> String 
 }
 
 @Suite(.serialized) struct LiveEdgeTests {
+    /// Issue 14, items 2, 3 and 6 through the real executable: other files
+    /// beside the config do not throw away a posted config; a hand write
+    /// with and without --force; status with a table of values.
+    @Test func aPostedConfigSurvivesOtherFilesAndHandWritesAreAudited() throws {
+        let edge = try LiveEdge(config: demoSite(version: 1, threshold: 6000))
+        var finished = false
+        defer { if !finished { _ = edge.stop() } }
+        let (code, body) = try edge.http("POST", "/config", body: demoSite(version: 7, threshold: 6000))
+        #expect(code == 200, "\(body)")
+        // Files an operator or an editor leaves beside the config.
+        try "notes".write(toFile: edge.dir + "/notes.txt", atomically: true, encoding: .utf8)
+        try "swap".write(toFile: edge.dir + "/.site.json.swp", atomically: false, encoding: .utf8)
+        try "{}".write(toFile: edge.profiles + "/README.md", atomically: true, encoding: .utf8)
+        Thread.sleep(forTimeInterval: 1.5)  // debounce 300 ms, generously
+        #expect(try edge.status()["config_version"] == 7, "an unrelated file reloaded the config file")
+
+        let edgeTool = TestPaths.executable("switchyard-edge")
+        let port = "\(edge.port)"
+        // The demo's controllers set the battery's setpoint every cycle.
+        let polite = try Program.run("switchyard-edge", ["write", "battery/SetActivePower", "1500", "--status-port", port])
+        #expect(polite.status != 0)
+        #expect(polite.stderr.contains("not written: controller ctrl"), "\(polite)")
+        #expect(polite.stderr.contains("set battery/SetActivePower in this cycle; force to write anyway"), "\(polite)")
+        let forced = try CFixture.run(edgeTool, ["write", "battery/SetActivePower", "1500", "--force", "--status-port", port])
+        #expect(forced.contains("battery/SetActivePower = 1500: written"), "\(forced)")
+        let unknown = try Program.run("switchyard-edge", ["write", "battery/Nope", "1", "--status-port", port])
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("no channel \"battery/Nope\""), "\(unknown)")
+
+        let text = try CFixture.run(edgeTool, ["status", "--status-port", port])
+        let lines = text.split(separator: "\n")
+        #expect(lines.contains { $0.hasPrefix("device     battery ") && $0.contains("writes ") }, "\(text)")
+        // Quality aside: on a busy machine a value may have turned stale.
+        #expect(lines.contains { $0.hasPrefix("             Soc ") && $0.contains("%") }, "\(text)")
+
+        let r = edge.stop()
+        finished = true
+        #expect(r.stderr.contains("battery/SetActivePower = 1500 asked by POST /write (switchyard-edge write, user "), "\(r.stderr)")
+        #expect(r.stderr.contains(") (forced): written as asked"))
+        #expect(r.stderr.contains(": refused: controller ctrl"))
+    }
+
     @Test func takesChangesFromItsFileSignalsAndPort() throws {
         let edge = try LiveEdge(config: demoSite(version: 1, threshold: 6000))
         var finished = false

@@ -20,9 +20,10 @@ import SwitchyardTestSupport
     @Test func aDeviceThatAcceptsAndNeverAnswersIsFaultedAndBacksOffLikeARefusedOne() throws {
         let hostile = try HostileModbus([.init("hang", unit: DriverFixture.unit)])
         let refusedPort = PymodbusServer.freePort()
+        let log = LogCapture()
         let site = try SiteHarness(config: DriverFixture.config(devices: [Self.device("hung", port: hostile.ports[0]),
                                                                           Self.device("refused", port: refusedPort)]),
-                                   extraProfiles: [try DriverFixture.folder()], recordLog: true)
+                                   extraProfiles: [try DriverFixture.folder()], logger: log.logger())
         site.run(cycles: 1)
         // TCP connected, nothing read: not running.
         #expect(site.device("hung")?.state == .connecting)
@@ -44,14 +45,15 @@ import SwitchyardTestSupport
                 "hung \(hung.consecutiveFailures) attempts, refused \(refused.consecutiveFailures)")
         #expect(refused.state == .faulted)
         #expect((hung.backoffMs ?? 0) >= 15_000)
-        #expect(site.logLines.contains { $0.contains("faulted after 3 failed attempts in a row") })
+        #expect(site.logged(log).contains { $0.contains("faulted after 3 failed attempts in a row") })
     }
 
     @Test func aDeviceThatRecoversIsRunningWithoutItsOldErrorAndSaysSo() throws {
         // Exception 4 (server failure) on its first 6 requests, then good answers.
         let hostile = try HostileModbus([.init("boot:4:6", unit: DriverFixture.unit)])
+        let log = LogCapture()
         let site = try SiteHarness(config: DriverFixture.config(devices: [Self.device("d", port: hostile.ports[0])]),
-                                   extraProfiles: [try DriverFixture.folder()], recordLog: true)
+                                   extraProfiles: [try DriverFixture.folder()], logger: log.logger())
         site.run(cycles: 4)
         #expect(site.device("d")?.state != .running)
         #expect(site.device("d")?.lastError?.contains("exception 4") == true)
@@ -59,12 +61,12 @@ import SwitchyardTestSupport
         let d = try #require(site.device("d"))
         #expect(d.state == .running)
         #expect(d.lastError == nil)
-        #expect(d.lastFailure?.contains("exception 4") == true)
-        #expect(d.lastFailureAtNs != nil)
+        #expect(d.lastFailure?.message.contains("exception 4") == true)
+        #expect((d.lastFailure?.wallClockNs ?? 0) > 0)
         #expect(d.consecutiveFailures == 0)
         #expect(d.backoffMs == nil)
         #expect(site.value("d/I16") == 123.4)
-        #expect(site.logLines.contains { $0.contains("recovered: polling again after") })
+        #expect(site.logged(log).contains { $0.contains("recovered: polling again after") })
     }
 
     @Test func exceptionsAndBrokenFramesOnEveryReadBackOff() throws {
@@ -116,8 +118,9 @@ import SwitchyardTestSupport
     @Test func aPointRefusedWhileTheDeviceBootsIsReadAgain() throws {
         // Exception 2 on the first 40 requests (a device still booting), then its registers.
         let hostile = try HostileModbus([.init("boot:2:40", unit: DriverFixture.unit)])
+        let log = LogCapture()
         let site = try SiteHarness(config: DriverFixture.config(devices: [Self.device("d", port: hostile.ports[0])]),
-                                   extraProfiles: [try DriverFixture.folder()], recordLog: true)
+                                   extraProfiles: [try DriverFixture.folder()], logger: log.logger())
         site.run(cycles: 3)
         #expect(site.quality("d/I16") != .good)
         #expect(site.device("d")?.diagnostics["disabled_points"]?.contains("not read: ") == true)
@@ -131,18 +134,19 @@ import SwitchyardTestSupport
         let report = site.device("d")?.diagnostics["disabled_points"] ?? ""
         #expect(!report.contains("I16"), "\(report)")
         #expect(report.contains("Absent"), "\(report)")
-        #expect(site.logLines.contains { $0.contains("point I16 is read again") })
+        #expect(site.logged(log).contains { $0.contains("point I16 is read again") })
     }
 
     @Test func aPointRefusedOnEveryTryIsReportedAsAProfileThatDoesNotFit() throws {
         let server = try PymodbusServer(units: [1: DriverFixture.unit])
+        let log = LogCapture()
         let site = try SiteHarness(config: DriverFixture.config(devices: [DriverFixture.tcpDevice("d", port: server.port)]),
-                                   extraProfiles: [try DriverFixture.folder()], recordLog: true)
+                                   extraProfiles: [try DriverFixture.folder()], logger: log.logger())
         site.run(cycles: 600)  // ten simulated minutes
         let report = site.device("d")?.diagnostics["disabled_points"] ?? ""
         #expect(report.contains("Absent (holding_register 40…40: exception 2 (Illegal data address)"), "\(report)")
         #expect(report.contains("permanent: the profile does not fit this device"), "\(report)")
-        #expect(site.logLines.filter { $0.contains("point Absent was refused on all 5 tries") }.count == 1)
+        #expect(site.logged(log).filter { $0.contains("point Absent was refused on all 5 tries") }.count == 1)
         // Tried again on a timer with backoff: a handful of times, not every poll.
         let tries = server.requests.filter { $0.function == 3 && $0.address <= 40 && 40 < $0.address + $0.count }.count
         #expect(tries >= 5 && tries <= 12, "\(tries) reads of register 40 in 10 minutes")

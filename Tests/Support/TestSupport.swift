@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Synchronization
 import SwitchyardHost
 import SwitchyardJSON
 import SwitchyardModel
@@ -36,52 +35,19 @@ public enum TestPaths {
 
 /// One site on a manual clock, with device I/O stepped inline: runs simulated
 /// hours in a fraction of a second and gives the same numbers every time.
-/// Every line a `Logger` made with `handler` wrote, for tests that check what was logged.
-public final class RecordedLog: Sendable {
-    private let lines = Mutex<[String]>([])
-
-    public init() {}
-
-    public var all: [String] { lines.withLock { $0 } }
-
-    public var handler: some LogHandler { Handler(log: self) }
-
-    struct Handler: LogHandler {
-        let log: RecordedLog
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let meta = (event.metadata ?? [:]).merging(self.metadata) { a, _ in a }.map { "\($0)=\($1)" }.sorted().joined(separator: " ")
-            let (level, message) = (event.level, event.message)
-            log.lines.withLock { $0.append("\(level) \(meta) \(message)") }
-        }
-    }
-}
-
 public final class SiteHarness {
     public let host: EdgeHost
     public let clock: ManualClock
     public var periodNs: Int64
 
     /// Loads the built plugins and the repository's profiles (plus `extraProfiles`).
-    /// What the host logged, when `recordLog` was set.
-    public let log: RecordedLog?
-
-    public init(config: String, startHour: Double = 12, extraProfiles: [String] = [], dataDirectory: String? = nil, recordLog: Bool = false) throws {
+    public init(config: String, startHour: Double = 12, extraProfiles: [String] = [], dataDirectory: String? = nil,
+                logger: Logger = Logger(label: "switchyard.edge")) throws {
         // 2026-01-01T00:00:00Z plus the start hour.
         clock = ManualClock(startNs: 1_000_000_000, wallClockOriginNs: 1_767_225_600_000_000_000 + Int64(startHour * 3.6e12) - 1_000_000_000)
         let plugins = PluginCatalog.load(directories: [TestPaths.pluginDirectory])
         let profiles = ProfileCatalog.load(directories: [TestPaths.profileDirectory] + extraProfiles)
-        let log = recordLog ? RecordedLog() : nil
-        self.log = log
-        host = EdgeHost(plugins: plugins, profiles: profiles, clock: clock, deviceIO: .inline,
-                        logger: log.map { l in Logger(label: "test") { _ in l.handler } } ?? Logger(label: "switchyard.edge"),
-                        dataDirectory: dataDirectory)
+        host = EdgeHost(plugins: plugins, profiles: profiles, clock: clock, deviceIO: .inline, logger: logger, dataDirectory: dataDirectory)
         let document = try EdgeConfig(parsing: config, file: "test config")
         periodNs = Int64(document.coreCycle.periodMs) * 1_000_000
         try host.apply(document)
@@ -110,10 +76,10 @@ public final class SiteHarness {
 
     public func quality(_ address: String) -> ValueQuality? { host.reading(address)?.quality }
 
-    /// The lines logged so far (with `recordLog`).
-    public var logLines: [String] {
+    /// What `capture` holds once the host's queued log lines are written.
+    public func logged(_ capture: LogCapture) -> [String] {
         host.log.flush()
-        return log?.all ?? []
+        return capture.lines.map(\.message)
     }
 
     public func device(_ id: String) -> DeviceStatus? { host.status().devices.first { $0.deviceId == id } }

@@ -81,9 +81,9 @@ const sy_plugin_descriptor *switchyard_plugin_entry_v1(void) { return &d; }
     @Test func aHotParameterReachesTheDriverThroughConfigureAndTheInstanceIsKept() throws {
         let (pluginDir, profileDir) = try Self.fixture()
         let clock = ManualClock(startNs: 1_000_000_000)
-        let log = RecordedLog()
+        let log = LogCapture()
         let host = EdgeHost(plugins: PluginCatalog.load(directories: [pluginDir]), profiles: ProfileCatalog.load(directories: [profileDir]),
-                            clock: clock, deviceIO: .inline, logger: .init(label: "t") { _ in log.handler })
+                            clock: clock, deviceIO: .inline, logger: log.logger())
         defer { host.stop() }
         func run(_ n: Int) { for _ in 0..<n { host.runCycle(deadlineNs: clock.monotonicNs()); clock.advance(byNs: 100_000_000) } }
         func value(_ name: String) -> Double? { host.reading("d/" + name)?.value }
@@ -103,7 +103,7 @@ const sy_plugin_descriptor *switchyard_plugin_entry_v1(void) { return &d; }
         #expect(value("Gain") == 2)
         #expect(host.status().devices[0].polls > polls)
         host.log.flush()
-        #expect(log.all.contains { $0.contains("hot parameter change applied (gain) without restarting the driver") })
+        #expect(log.lines.map(\.message).contains { $0.contains("hot parameter change applied (gain) without restarting the driver") })
 
         // The same config again: nothing to do.
         try host.apply(Self.config(3, #""gain": 2"#))
@@ -128,7 +128,7 @@ const sy_plugin_descriptor *switchyard_plugin_entry_v1(void) { return &d; }
         #expect(value("Creates") == 4)
         #expect(value("Gain") == 4)
         host.log.flush()
-        #expect(log.all.contains { $0.contains("the driver refused a hot change of gain, limit, reject: reject is 1 (invalid); creating a new instance") }, "\(log.all.filter { $0.contains("device") })")
+        #expect(log.lines.map(\.message).contains { $0.contains("the driver refused a hot change of gain, limit, reject: reject is 1 (invalid); creating a new instance") }, "\(log.lines.map(\.message).filter { $0.contains("device") })")
     }
 
     @Test func withThreadsConfigureRunsOnTheWorkersThreadBetweenItsPolls() throws {

@@ -26,6 +26,15 @@ import SwitchyardTestSupport
         #expect(plugin.manifest.classes.map(\.name) == ["FixtureSensor"])
     }
 
+    @Test func aPluginBuiltAgainstABI10StillLoads() throws {
+        // ABI 1.1 grew only the host's table (publish_text); a 1.0 plugin
+        // declares minor 0 and never looks past `publish`.
+        let path = try CFixture.build(CFixture.plugin(minor: "0"), name: "abi10", in: dir)
+        let plugin = try LoadedPlugin.load(path)
+        #expect(plugin.abiMinor == 0)
+        #expect(plugin.kind == .driver)
+    }
+
     @Test func refusesAMissingFile() {
         let e = refusal(dir + "/nope.so")
         #expect(e?.reason == .missingFile)

@@ -89,6 +89,15 @@ func config(_ controllers: String, alarms: String = "[]", devices: String? = nil
         #expect(lines.contains("devices[1].poll_groups.fast[1]: profile \"bat\" has no channel \"Volts\""))
     }
 
+    @Test func anAlarmOnATextChannelSaysWhyItCannotWork() throws {
+        var all = try profiles()
+        all["inv"] = try DeviceProfile(parsing: #"{"id": "inv", "driver": "SimulatedGridMeter", "channels": [{"name": "Serial", "type": "text"}, {"name": "P"}]}"#, file: "inv.json")
+        let c = try config("[]", alarms: #"[{"id": "s", "channel": "i/Serial", "condition": ">", "threshold": 1}]"#,
+                           devices: #"[{"device_id": "i", "profile": "inv", "poll_groups": {}}]"#)
+        let error = #expect(throws: ValidationError.self) { try ConfigValidator(classes: catalog(), profiles: all).resolve(c) }
+        #expect(error?.issues.map(\.description) == ["alarms[0].channel: i/Serial is a text channel (profile inv): the process image that controllers and alarms read carries numbers only, so it would never have a value here; its text shows in /channels, switchyard-edge status and the heartbeats"])
+    }
+
     @Test func anEnabledControllerCannotUseADisabledDevice() throws {
         let c = try config(#"[{"id": "p", "class": "PeakShavingController", "parameters": {"threshold_watts": 1, "battery": "b1", "meter": "g"}}]"#,
                            devices: #"[{"device_id": "b1", "profile": "bat", "enabled": false}, {"device_id": "g", "profile": "meter"}]"#)

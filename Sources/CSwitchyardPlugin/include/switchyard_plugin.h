@@ -1,5 +1,5 @@
 /*
- * switchyard_plugin.h — the Switchyard plugin ABI, version 1.0.
+ * switchyard_plugin.h — the Switchyard plugin ABI, version 1.1.
  *
  * This header is the one contract between the Switchyard host and its
  * plugins. A plugin is a shared library that exports exactly one function,
@@ -131,7 +131,20 @@ typedef struct sy_host_api {
      * SY_ERR_UNAVAILABLE if the handle is not one of this device's channels. */
     sy_status (*publish)(void *context, sy_channel channel, const sy_value *value);
 
-    /* ---- ABI 1.1: check struct_size before calling (a 1.0 host has 72 bytes) */
+    /* ---- added in ABI 1.1: a host of 1.0 hands a shorter table, so check
+     * struct_size >= offsetof(sy_host_api, publish_text) + sizeof(void *)
+     * before calling. */
+
+    /* [io] A driver publishes the text of one of its own channels (copied;
+     * NUL-terminated UTF-8, NULL to clear). For a text channel (a serial
+     * number, a firmware version; "type": "text" in the profile, a Modbus
+     * string point) the text is the value: `quality` (SY_QUALITY_*) and
+     * `timestamp_ns` are its quality and time. For a number it is the label
+     * of the value published last (an enum's label, a bitfield's set bits);
+     * quality and time are ignored. Text stays beside the process image:
+     * controllers never see it. SY_ERR_UNAVAILABLE if the handle is not
+     * one of this device's channels. */
+    sy_status (*publish_text)(void *context, sy_channel channel, const char *text, int32_t quality, int64_t timestamp_ns);
 
     /* [io] A driver reports a condition of its device that status pages
      * should show, under a short key (e.g. "disabled_points"), as one line
