@@ -187,7 +187,7 @@ let package = Package(
 
         .target(name: "SwitchyardTestSupport", dependencies: ["SwitchyardHost", .product(name: "Logging", package: "swift-log")], path: "Tests/Support"),
         .testTarget(name: "SwitchyardModelTests", dependencies: ["SwitchyardModel", "SwitchyardPluginKit"]),
-        .testTarget(name: "SwitchyardConfigDocTests", dependencies: ["SwitchyardConfigDoc", "SwitchyardJSON"], exclude: ["Fixtures"]),
+        .testTarget(name: "SwitchyardConfigDocTests", dependencies: ["SwitchyardConfigDoc", "SwitchyardJSON", "SwitchyardTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "SwitchyardModbusProfileTests", dependencies: ["SwitchyardModbusProfile", "SwitchyardModel"]),
         .testTarget(name: "SwitchyardModbusIOTests", dependencies: ["SwitchyardModbusIO", "SwitchyardModbusProfile", "SwitchyardTestSupport"]),
         .testTarget(name: "ModbusDriverTests", dependencies: ["SwitchyardHost", "SwitchyardTestSupport"]),

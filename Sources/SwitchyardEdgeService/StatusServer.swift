@@ -15,8 +15,13 @@ import SwitchyardJSON
 ///   400 for a body that is not UTF-8
 /// - `POST /write`: write one setpoint by hand (`ManualWrite`), see `write(_:_:)`
 public enum StatusServer {
+    /// The method each path takes, for 405 answers with `Allow`.
+    static let methods: [String: String] = ["/status": "GET", "/channels": "GET", "/metrics": "GET",
+                                            "/reload": "POST", "/config": "POST", "/write": "POST"]
+
     public static func router(_ service: EdgeService) -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: MethodNotAllowed())
         router.get("status") { _, _ in
             json(StatusDocument.status(service.host.status(), sync: service.syncStatus))
         }
@@ -154,6 +159,23 @@ public enum StatusServer {
             json(["applied": true, "generation": .number(Double(generation)), "config_version": .number(Double(version))])
         case .refused(let reason):
             json(["applied": false, "error": .string(reason)], status: .unprocessableContent)
+        }
+    }
+}
+
+/// A router answers 404 for a path it serves with another method: this
+/// answers 405 with `Allow` instead, as the server does.
+struct MethodNotAllowed: RouterMiddleware {
+    typealias Context = BasicRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            guard let allowed = StatusServer.methods[request.uri.path] else { throw error }
+            let body: JSONValue = ["error": .string("\(request.method) is not allowed on \(request.uri.path); it takes \(allowed)")]
+            return Response(status: .methodNotAllowed, headers: [.contentType: "application/json", .allow: allowed],
+                            body: .init(byteBuffer: ByteBuffer(string: body.canonicalText)))
         }
     }
 }

@@ -24,6 +24,12 @@ import SwitchyardTestSupport
         // Half a head: answered 408 by the head timeout (10 s on the edge) and closed.
         let slow = try await RawHTTP.exchange(port: edge.port, "GET /status HTTP/1.1\r\nHost: x\r\n", readTimeoutSeconds: 40)
         #expect(slow.status == 408 && slow.closedByServer, "\(slow.text.prefix(200))")
+        // A path served with another method: 405 with Allow, not 404.
+        let wrongMethod = try await RawHTTP.exchange(port: edge.port, "DELETE /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        #expect(wrongMethod.status == 405, "\(wrongMethod.text.prefix(200))")
+        #expect(wrongMethod.text.lowercased().contains("allow: get"), "\(wrongMethod.text.prefix(300))")
+        let unknown = try await RawHTTP.exchange(port: edge.port, "GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        #expect(unknown.status == 404, "\(unknown.text.prefix(200))")
         let fine = try await RawHTTP.exchange(port: edge.port, "GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         #expect(fine.status == 200, "\(fine.text.prefix(200))")
     }

@@ -216,7 +216,7 @@ import SwitchyardTestSupport
                     if mode == "sentinel" {
                         // 0xFFFF, 0x8000, 0x7FFF, 0xFFFE by turns: never a good SoC or power.
                         for c in channels where c.address.hasSuffix("/Soc") {
-                            #expect(site.quality(c.address) != .good, "\(c.address) = \(site.host.reading(c.address).map { "\($0.value)" } ?? "-")")
+                            #expect(site.quality(c.address) != .good, "\(c.address) = \(site.host.reading(c.address)?.value.map { "\($0)" } ?? "-")")
                         }
                     }
                 default:

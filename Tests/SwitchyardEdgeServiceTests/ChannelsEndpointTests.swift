@@ -58,7 +58,8 @@ import SwitchyardTestSupport
         func channel(_ name: String) -> JSONValue? { channels.first { $0["name"]?.stringValue == name } }
         let serial = try #require(channel("Serial"), "the string point never arrived")
         #expect(serial == ["address": "m/Serial", "device_id": "m", "name": "Serial", "standard": .null, "unit": .null,
-                           "type": "text", "writable": false, "value": .null, "text": "SN-421", "quality": "good"])
+                           "type": "text", "writable": false, "value": .null, "text": "SN-421", "quality": "good",
+                           "device_state": "running"])
         #expect(channel("Power")?["value"] == .number(1500))
         #expect(channel("Power")?["standard"] == "meter.ActivePower")
         #expect(channel("Power")?["type"] == "number")
