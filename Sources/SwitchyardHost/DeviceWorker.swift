@@ -167,11 +167,9 @@ final class DeviceWorker: @unchecked Sendable {
             let call = ConfigureCall(device.parameters)
             configureRequest.withLock { $0 = call }
             signal.signal()
+            // Real time: a worker in I/O is held up by the device, not by the host's clock.
             let real = SystemClock()
-            let realDeadline = real.monotonicNs() &+ timeoutNs
-            while call.outcome.withLock({ $0 }) == nil, real.monotonicNs() < realDeadline {
-                call.done.wait(untilNs: min(realDeadline, real.monotonicNs() + 100_000_000))
-            }
+            call.done.wait(untilNs: real.monotonicNs() &+ timeoutNs)
             if let answer = call.outcome.withLock({ $0 }) {
                 outcome = answer
             } else {
@@ -184,8 +182,8 @@ final class DeviceWorker: @unchecked Sendable {
                 if reclaimed {
                     outcome = .failed("the device's worker did not take the change within \(timeoutNs / 1_000_000) ms")
                 } else {
-                    while call.outcome.withLock({ $0 }) == nil { call.done.wait(untilNs: real.monotonicNs() + 100_000_000) }
-                    outcome = call.outcome.withLock { $0 }!
+                    call.done.wait(untilNs: .max / 2)
+                    outcome = call.outcome.withLock { $0 } ?? .failed("the device's worker did not answer")
                 }
             }
         } else {
