@@ -3,7 +3,11 @@ import SwitchyardPluginKit
 /// A battery with a capacity, SoC integration, charge and discharge limits
 /// and a round-trip efficiency (split evenly between charging and
 /// discharging). Follows `ess.SetActivePower` within its limits; stops
-/// discharging when empty and charging when full.
+/// discharging when empty and charging when full. Like a real inverter it
+/// says when it does not do what it was asked: the read-back of
+/// `SetActivePower` is the setpoint it accepted (capped to its power
+/// limits), the `setpoint` diagnostic says what was asked and why it was
+/// capped or held, and the log says so when that starts and when it ends.
 final class SimulatedBattery: Driver {
     static let className = "SimulatedBattery"
     static let summary = "Simulated battery: SoC integration, power limits, efficiency"
@@ -26,7 +30,11 @@ final class SimulatedBattery: Driver {
     let legEfficiency: Double
     var energyWh: Double
     var powerW = 0.0
+    /// The setpoint asked for, and the one accepted (within the power limits).
+    var askedW = 0.0
     var setpointW = 0.0
+    /// Why the battery does not run at the setpoint asked for (nil: it does).
+    var limitation: String?
     var lastUpdateNs: Int64?
     var cycles = 0.0
     let activePower, soc, capacity, maxCharge, maxDischarge, setActivePower, cyclesChannel: Channel
@@ -68,11 +76,25 @@ final class SimulatedBattery: Driver {
         follow()
     }
 
-    /// Sets the actual power from the setpoint, within the limits of now.
+    /// Sets the actual power from the setpoint, within the limits of now,
+    /// and says when that differs from what was asked.
     func follow() {
-        var target = min(max(setpointW, -maxChargeW), maxDischargeW)
-        if energyWh <= 0 && target > 0 { target = 0 }
-        if energyWh >= capacityWh && target < 0 { target = 0 }
+        setpointW = min(max(askedW, -maxChargeW), maxDischargeW)
+        var target = setpointW
+        var why: String? = if askedW > maxDischargeW {
+            "capped to \(watts(maxDischargeW)) (max_discharge_w)"
+        } else if askedW < -maxChargeW {
+            "capped to \(watts(-maxChargeW)) (max_charge_w)"
+        } else { nil }
+        if energyWh <= 0 && target > 0 {
+            target = 0
+            why = "holding 0 W: empty"
+        }
+        if energyWh >= capacityWh && target < 0 {
+            target = 0
+            why = "holding 0 W: full"
+        }
+        limit(why)
         powerW = target
         let id = key
         let p = powerW
@@ -87,6 +109,7 @@ final class SimulatedBattery: Driver {
         host.publish(maxCharge, energyWh >= capacityWh ? 0 : maxChargeW)
         host.publish(maxDischarge, energyWh <= 0 ? 0 : maxDischargeW)
         host.publish(setActivePower, setpointW)
+        if let limitation { host.report("setpoint", "asked \(watts(askedW)), \(limitation)") }
         host.publish(cyclesChannel, cycles)
     }
 
@@ -97,8 +120,29 @@ final class SimulatedBattery: Driver {
             }
             guard s.value.isFinite else { throw PluginError.invalid("setpoint \(s.value) is not a number") }
             advance(to: host.monotonicNs)
-            setpointW = s.value
+            askedW = s.value
             follow()
         }
     }
+
+    /// Notes a change of limitation: logged when it starts, changes kind or
+    /// ends (not every cycle a controller asks again), and shown in status.
+    private func limit(_ why: String?) {
+        let kind = why?.prefix { $0 != ":" && $0 != "(" }
+        let before = limitation?.prefix { $0 != ":" && $0 != "(" }
+        limitation = why
+        guard kind != before else { return }
+        if let why {
+            host.log(.info, "asked \(watts(askedW)), \(why)")
+        } else {
+            host.log(.info, "following the setpoint again (\(watts(askedW)))")
+            host.report("setpoint", nil)
+        }
+    }
+}
+
+private func watts(_ w: Double) -> String {
+    guard abs(w) < 1e15 else { return "\(w) W" }
+    let tenths = (w * 10).rounded()
+    return tenths.truncatingRemainder(dividingBy: 10) == 0 ? "\(Int(tenths / 10)) W" : "\(tenths / 10) W"
 }

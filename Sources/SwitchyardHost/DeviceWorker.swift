@@ -101,6 +101,8 @@ final class DeviceWorker: @unchecked Sendable {
     private let faultAfterFailures: Int
     /// When the current run of failures began (host clock), for the recovery line.
     private var failingSinceNs: Int64?
+    /// Setpoint deliveries refused or failed since the last one taken.
+    private var writesRefusedInARow = 0
 
     static let initialBackoffNs: Int64 = 500_000_000
     static let maximumBackoffNs: Int64 = 60_000_000_000
@@ -393,7 +395,17 @@ final class DeviceWorker: @unchecked Sendable {
             $0.lastWriteError = message
             $0.lastWriteFailure = TimedMessage(message: message, wallClockNs: wallNs)
         }
-        if code != SY_OK { log.emit(.warning, "device \(device.id)", "setpoint write refused: \(message)") }
+        // A controller asks again every cycle: a refusal is logged once, then
+        // at most once a minute with a count, and its end once.
+        let source = "device \(device.id)"
+        if code != SY_OK {
+            writesRefusedInARow += 1
+            log.emitLimited(.warning, source, "setpoint write \(code == SY_ERR_IO ? "failed" : "refused"): \(message)", nowNs: clock.monotonicNs())
+        } else if writesRefusedInARow > 0 {
+            log.emit(.info, source, "setpoint writes accepted again after \(writesRefusedInARow) refused or failed")
+            log.forgetRepeats(of: source)
+            writesRefusedInARow = 0
+        }
         return (code, error)
     }
 

@@ -19,8 +19,13 @@ public struct EdgeSetup: Sendable {
     /// Loads both catalogs; problems with single files are in their `errors`.
     /// With `pluginCacheDirectory`, plugins are mapped from copies there.
     public func load(pluginCacheDirectory: String? = nil) throws(HostError) -> (PluginCatalog, ProfileCatalog) {
-        for d in pluginDirectories + profileDirectories where !FileSystem.isDirectory(d) {
-            throw HostError(.invalidConfig, "\(d): no such folder")
+        for d in pluginDirectories where !FileSystem.isDirectory(d) {
+            throw HostError(.invalidConfig, "\(d): no such plugin folder (give the folder with --plugins DIR; "
+                + "without it the folder of the running executable is used)")
+        }
+        for d in profileDirectories where !FileSystem.isDirectory(d) {
+            throw HostError(.invalidConfig, "\(d): no such profile folder (give the folder with --profiles DIR; "
+                + "without it ./DeviceProfiles in the working directory is used)")
         }
         return (PluginCatalog.load(directories: pluginDirectories, cacheDirectory: pluginCacheDirectory),
                 ProfileCatalog.load(directories: profileDirectories))

@@ -27,13 +27,16 @@ final class InstanceContext: @unchecked Sendable {
     /// Controllers: the handles of the config being built (a channel of a
     /// removed device stays in the directory but must not bind).
     let available: Set<Int32>?
+    /// Devices of the config that have no running driver, with the reason.
+    let unstarted: [String: String]
     /// While a device worker delivers a hand write: the lines the driver
     /// logs meanwhile (at any level), for the write's audit.
     let capture = Mutex<[String]?>(nil)
 
     init(source: String, deviceId: String?, page: DevicePage?, directory: ChannelDirectory, clock: any CycleClock, log: LogQueue,
-         cycle: CycleState, available: Set<Int32>? = nil) {
+         cycle: CycleState, available: Set<Int32>? = nil, unstarted: [String: String] = [:]) {
         self.available = available
+        self.unstarted = unstarted
         self.source = source
         self.deviceId = deviceId
         self.page = page
@@ -72,6 +75,8 @@ final class InstanceContext: @unchecked Sendable {
             return .failure("channel address \"\(address)\" must be \"device_id/Channel\"")
         }
         guard let handle = directory.handle(for: address), available?.contains(handle) ?? true else {
+            let device = String(address.prefix { $0 != "/" })
+            if let why = unstarted[device] { return .failure("\(address) is unavailable: device \(device) \(why)") }
             return .failure("no channel \"\(address)\" in the config")
         }
         if directory.info(handle)?.isText == true {
@@ -98,7 +103,13 @@ private let hostLog: @convention(c) (UnsafeMutableRawPointer?, Int32, UnsafePoin
     }
     let text = message.map { String(cString: $0) } ?? ""
     if ctx.deviceId != nil { ctx.capture.withLock { $0?.append(text) } }
-    ctx.log.emit(lvl, ctx.source, text)
+    // A plugin warning each cycle about the same thing would bury the log:
+    // repeated warnings and errors are let through once a minute, counted.
+    if lvl >= .warning {
+        ctx.log.emitLimited(lvl, ctx.source, text, nowNs: ctx.clock.monotonicNs())
+    } else {
+        ctx.log.emit(lvl, ctx.source, text)
+    }
 }
 
 private let hostMonotonic: @convention(c) (UnsafeMutableRawPointer?) -> Int64 = { context in

@@ -61,7 +61,8 @@ public final class LoadedPlugin: @unchecked Sendable {
 
     /// Loads `mapping` (a copy of `path`), reporting errors against `path`.
     static func load(_ path: String, mapping: String, fingerprint: FileFingerprint? = nil) throws(PluginLoadError) -> LoadedPlugin {
-        let plugin = try loadFile(mapping)
+        let plugin: LoadedPlugin
+        do { plugin = try loadFile(mapping) } catch { throw error.told(as: path, insteadOf: mapping) }
         return LoadedPlugin(path: path, id: plugin.id, version: plugin.version, kind: plugin.kind, abiMajor: plugin.abiMajor,
                             abiMinor: plugin.abiMinor, manifest: plugin.manifest, descriptor: plugin.descriptor, loadedFrom: mapping,
                             fingerprint: fingerprint ?? FileFingerprint(path: path))

@@ -30,6 +30,16 @@ public struct PluginLoadError: Error, Sendable, Hashable, CustomStringConvertibl
         self.detail = detail
     }
 
+    /// The same error told against the file a user placed (`path`) where
+    /// it was found in the copy the host mapped (`copy`): the user never
+    /// sees the edge's internal versioned copies.
+    func told(as path: String, insteadOf copy: String) -> PluginLoadError {
+        guard copy != path else { return self }
+        func swap(_ text: String?) -> String? { text?.replacing(copy, with: path) }
+        return PluginLoadError(file: file == copy ? path : file, reason: reason, field: field, expected: swap(expected), found: swap(found),
+                               detail: swap(detail))
+    }
+
     public var description: String {
         var text = "\(file): \(headline)"
         if let field { text += " (\(field))" }

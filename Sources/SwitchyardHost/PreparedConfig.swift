@@ -82,9 +82,15 @@ final class PreparedConfig: @unchecked Sendable {
         var retime: [(DeviceWorker, [ResolvedConfig.Device.PollGroup], [Int64?])] = []
         var reconfigureDevices: [(DeviceWorker, ResolvedConfig.Device)] = []
         let runningWorkers = Dictionary((running?.workers ?? []).map { ($0.device.id, $0) }, uniquingKeysWith: { a, _ in a })
+        // Devices in the config without a running driver, and why: a
+        // controller reading one of their channels is told this, not that
+        // the channel does not exist.
+        var unstarted: [String: String] = [:]
+        for device in resolved.devices where !device.config.enabled { unstarted[device.id] = "is disabled (enabled: false)" }
         for device in resolved.devices where device.config.enabled {
             guard let plugin = plugins.plugin(forClass: device.profile.driver) else {
                 failures.append("\(device.config.path): driver class \(device.profile.driver) is not loaded")
+                unstarted[device.id] = "did not start: driver class \(device.profile.driver) is not loaded"
                 continue
             }
             if let old = runningWorkers[device.id], old.device.profile.channels != device.profile.channels { relaidOut = true }
@@ -132,6 +138,7 @@ final class PreparedConfig: @unchecked Sendable {
                 created.workers.append(worker)
             } catch {
                 failures.append("\(device.config.path) (device \(device.id)): \(error.message)")
+                unstarted[device.id] = "did not start (\(error.message))"
             }
         }
 
@@ -164,7 +171,7 @@ final class PreparedConfig: @unchecked Sendable {
                 }
             }
             let context = InstanceContext(source: "controller \(controller.config.id)", deviceId: nil, page: nil, directory: directory,
-                                          clock: clock, log: log, cycle: cycle, available: available)
+                                          clock: clock, log: log, cycle: cycle, available: available, unstarted: unstarted)
             let config: JSONValue = ["id": .string(controller.config.id), "parameters": controller.parameters]
             do {
                 let instance = try PluginInstance.create(plugin: plugin, className: controller.config.className, config: config, context: context)
