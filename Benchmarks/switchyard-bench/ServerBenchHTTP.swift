@@ -220,7 +220,7 @@ enum SBProcess {
     /// Runs a program to its end without holding a thread of the concurrency pool.
     static func run(_ path: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
         let outputPath = NSTemporaryDirectory() + "switchyard-bench-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).out"
-        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         let process = Process()

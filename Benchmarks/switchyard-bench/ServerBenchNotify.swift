@@ -50,7 +50,7 @@ extension ServerBench {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: SBProcess.executable())
         process.arguments = ["--server-notify-clients", spec.directory]
-        FileManager.default.createFile(atPath: spec.log, contents: nil)
+        _ = FileManager.default.createFile(atPath: spec.log, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: spec.log))
         process.standardOutput = log
         process.standardError = log
@@ -83,7 +83,7 @@ extension ServerBench {
         let deadline = sent + 60_000_000_000
         while process.isRunning, SBTime.now() < deadline { try await Task.sleep(for: .milliseconds(10)) }
         if process.isRunning {
-            FileManager.default.createFile(atPath: spec.stop, contents: nil)
+            _ = FileManager.default.createFile(atPath: spec.stop, contents: nil)
             let stopDeadline = SBTime.now() + 20_000_000_000
             while process.isRunning, SBTime.now() < stopDeadline { try await Task.sleep(for: .milliseconds(10)) }
         }
