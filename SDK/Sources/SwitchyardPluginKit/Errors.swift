@@ -3,22 +3,54 @@ import CSwitchyardPlugin
 /// An error a plugin returns to the host: a status code and a message the
 /// operator can act on. Any other Swift error thrown by a plugin reaches the
 /// host as `.internal` with its description.
+///
+/// Throw it from any kit callback (`init(host:config:)`, `configure`,
+/// `execute`, `start`, `poll`, `write`): the kit catches it at the boundary
+/// and hands the host the code and the message (copied, truncated at a UTF-8
+/// boundary), so nothing unwinds into the host.
 public struct PluginError: Error, Sendable, CustomStringConvertible {
+    /// The status code the host receives: the header's `SY_ERR_*`.
     public enum Code: Int32, Sendable {
-        case invalid = 1, needsRecreate = 2, io = 3, unavailable = 4, conflict = 5, `internal` = 6, unsupported = 7
+        /// `SY_ERR_INVALID`: bad parameters or instance config. From `init`
+        /// it refuses the config transaction.
+        case invalid = 1
+        /// `SY_ERR_NEEDS_RECREATE`: from `configure`, the change cannot be
+        /// applied hot; the host creates a new instance. (Returning
+        /// `Reconfiguration.needsRecreate` says the same.)
+        case needsRecreate = 2
+        /// `SY_ERR_IO`: device communication failed. A driver's channels
+        /// turn fault and its worker reconnects with backoff.
+        case io = 3
+        /// `SY_ERR_UNAVAILABLE`: a resource (a channel, a device) is not
+        /// available, e.g. a channel address that is not in the config.
+        case unavailable = 4
+        /// `SY_ERR_CONFLICT`: a setpoint was already set this cycle.
+        case conflict = 5
+        /// `SY_ERR_INTERNAL`: a bug or an unexpected state in the plugin;
+        /// what any Swift error other than `PluginError` becomes.
+        case `internal` = 6
+        /// `SY_ERR_UNSUPPORTED`: the function or class is not supported.
+        case unsupported = 7
     }
 
+    /// The status code the host receives.
     public var code: Code
+    /// What the operator reads in the log and in the refusal: say what is
+    /// wrong and what to do, naming the parameter or channel.
     public var message: String
 
+    /// [thread-safe] An error with `code` and `message`.
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
 
+    /// [thread-safe] An error with code `.invalid`: bad parameters or config.
     public static func invalid(_ message: String) -> PluginError { PluginError(.invalid, message) }
+    /// [thread-safe] An error with code `.io`: device communication failed.
     public static func io(_ message: String) -> PluginError { PluginError(.io, message) }
 
+    /// The message alone, as the host shows it.
     public var description: String { message }
 }
 
