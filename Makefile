@@ -59,6 +59,8 @@ docs:
 	SWIFT=$(SWIFT) scripts/sdk-check.sh --build-only
 	python3 scripts/sdk-reference.py
 	@if command -v docc >/dev/null; then \
+		rm -rf .build/sdk-check/symbolgraph-kit && mkdir -p .build/sdk-check/symbolgraph-kit && \
+		cp .build/sdk-check/symbolgraph/SwitchyardPluginKit*.symbols.json .build/sdk-check/symbolgraph-kit/ && \
 		docc convert --additional-symbol-graph-dir .build/sdk-check/symbolgraph-kit \
 			--fallback-display-name SwitchyardPluginKit --fallback-bundle-identifier switchyard.plugin-kit \
 			--output-path .build/sdk-check/SwitchyardPluginKit.doccarchive >/dev/null && \
