@@ -2,32 +2,22 @@ import CSwitchyardPlugin
 
 /// An error a plugin returns to the host: a status code and a message the
 /// operator can act on. Any other Swift error thrown by a plugin reaches the
-/// host as `.internal` with its description.
-///
-/// Throw it from any kit callback (`init(host:config:)`, `configure`,
-/// `execute`, `start`, `poll`, `write`): the kit catches it at the boundary
-/// and hands the host the code and the message (copied, truncated at a UTF-8
-/// boundary), so nothing unwinds into the host.
+/// host as `.internal` with its description. The kit catches both at the
+/// boundary: nothing unwinds into the host.
 public struct PluginError: Error, Sendable, CustomStringConvertible {
     /// The status code the host receives: the header's `SY_ERR_*`.
     public enum Code: Int32, Sendable {
-        /// `SY_ERR_INVALID`: bad parameters or instance config. From `init`
-        /// it refuses the config transaction.
+        /// `SY_ERR_INVALID`: bad parameters or instance config.
         case invalid = 1
-        /// `SY_ERR_NEEDS_RECREATE`: from `configure`, the change cannot be
-        /// applied hot; the host creates a new instance. (Returning
-        /// `Reconfiguration.needsRecreate` says the same.)
+        /// `SY_ERR_NEEDS_RECREATE`: `configure` cannot apply it hot.
         case needsRecreate = 2
-        /// `SY_ERR_IO`: device communication failed. A driver's channels
-        /// turn fault and its worker reconnects with backoff.
+        /// `SY_ERR_IO`: device communication failed.
         case io = 3
-        /// `SY_ERR_UNAVAILABLE`: a resource (a channel, a device) is not
-        /// available, e.g. a channel address that is not in the config.
+        /// `SY_ERR_UNAVAILABLE`: a channel or device is not available.
         case unavailable = 4
         /// `SY_ERR_CONFLICT`: a setpoint was already set this cycle.
         case conflict = 5
-        /// `SY_ERR_INTERNAL`: a bug or an unexpected state in the plugin;
-        /// what any Swift error other than `PluginError` becomes.
+        /// `SY_ERR_INTERNAL`: a bug in the plugin; any other Swift error.
         case `internal` = 6
         /// `SY_ERR_UNSUPPORTED`: the function or class is not supported.
         case unsupported = 7
@@ -35,8 +25,7 @@ public struct PluginError: Error, Sendable, CustomStringConvertible {
 
     /// The status code the host receives.
     public var code: Code
-    /// What the operator reads in the log and in the refusal: say what is
-    /// wrong and what to do, naming the parameter or channel.
+    /// What the operator reads: what is wrong, what to do.
     public var message: String
 
     /// [thread-safe] An error with `code` and `message`.
