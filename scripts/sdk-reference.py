@@ -56,6 +56,12 @@ def load_kit():
     if not files:
         sys.exit(f"sdk-reference: no symbol graphs of SwitchyardPluginKit in {os.path.relpath(GRAPHS, ROOT)}: "
                  "run scripts/sdk-check.sh first (make docs does)")
+    # The compiler rewrites all of a module's graphs when it compiles it, and
+    # leaves an extension graph (Kit@Swift) in place when its extensions go:
+    # such a file is older than the module's own graph, and skipped.
+    main = os.path.join(GRAPHS, "SwitchyardPluginKit.symbols.json")
+    if main in files:
+        files = [f for f in files if os.path.getmtime(f) >= os.path.getmtime(main) - 5]
     symbols, relations = {}, []
     for f in files:
         g = json.load(open(f, encoding="utf-8"))
@@ -168,7 +174,7 @@ def kit_markdown():
         out += ["## Extensions of standard types", ""]
         for sid in extensions:
             s = symbols[sid]
-            out += [f"### `{'.'.join(s['pathComponents'])}`", "", "```swift", f"extension {s['extends']} {{ {declaration(s)} }}",
+            out += [f"### `{'.'.join(s['pathComponents'])}`", "", "```swift", f"extension {s['pathComponents'][0]} {{ {declaration(s)} }}",
                     "```", "", doc_text(s), ""]
     return "\n".join(out).rstrip("\n") + "\n"
 
