@@ -10,7 +10,12 @@ all: build
 deps:
 	@scripts/install-deps.sh run
 
+# Builds before issue 24 put the test-only libTestProbe.so beside the shipped
+# plugins, where every edge loaded it; an upgraded tree drops that stale copy.
+STALE_TEST_PLUGINS := .build/debug/libTestProbe.so .build/release/libTestProbe.so
+
 build: deps
+	rm -f $(STALE_TEST_PLUGINS)
 	$(SWIFT) build $(BUILD_FLAGS)
 
 # The whole embedded stack until Ctrl-C: the config server (SQLite) with a
@@ -38,12 +43,11 @@ test:
 
 # The test-only plugins (Tests/Plugins/TestProbe), a package of their own built
 # against SDK/ into .build/test-plugins, where the tests load them from (they
-# build it themselves when it is missing). Builds before issue 24 put
-# libTestProbe.so into the shipped folders; a stale copy there is removed so
-# no edge loads it and the tests do not see it twice.
+# build it themselves when it is missing). A stale copy in the shipped folders
+# is removed, so the tests do not see it twice.
 TEST_PLUGINS_CONFIG ?= debug
 test-plugins:
-	rm -f .build/debug/libTestProbe.so .build/release/libTestProbe.so
+	rm -f $(STALE_TEST_PLUGINS)
 	$(SWIFT) build --package-path Tests/Plugins/TestProbe --scratch-path .build/test-plugins -c $(TEST_PLUGINS_CONFIG)
 
 # The plugin SDK (SDK/, docs/plugins.md "Depending on the SDK"): the
