@@ -20,6 +20,11 @@ branch="${2:-main}"
 [[ -z "$(git status --porcelain -- SDK)" ]] || { echo "sdk-split: SDK/ has uncommitted changes; commit them first (the split takes committed history only)" >&2; exit 1; }
 version="$(cat SDK/VERSION)"
 commit="$(git subtree split --prefix SDK -q)"
+tagged="$(git ls-remote "$remote" "refs/tags/$version" | cut -f1)"
+if [[ -n "$tagged" && "$tagged" != "$commit" ]]; then
+    echo "sdk-split: $remote already has tag $version at $tagged, and SDK/ is now $commit: bump SDK/VERSION (a published version never moves)" >&2
+    exit 1
+fi
 git push "$remote" "$commit:refs/heads/$branch"
 git push "$remote" "$commit:refs/tags/$version"
 echo "sdk-split: SDK $version is $commit on $remote ($branch, tag $version)"
