@@ -92,7 +92,7 @@ extension Driver {
 
 /// The cycle `execute` runs in (`sy_cycle_context`).
 public struct CycleInfo: Sendable {
-    /// Counts cycles from 0.
+    /// Counts the host's cycles; the first is 1.
     public var index: UInt64
     /// When the cycle was due (monotonic ns).
     public var deadlineNs: Int64

@@ -65,7 +65,7 @@ typedef int32_t sy_status; /* what every fallible function returns: SY_OK or an 
 #define SY_QUALITY_FAULT 2         /* reading failed or is implausible */
 #define SY_QUALITY_NOT_AVAILABLE 3 /* device reports "not available", or never read */
 
-#define SY_VALUE_NONE 0 /* no value (a channel never read) */
+#define SY_VALUE_NONE 0 /* no number: never read, or a text channel (its text is beside the image) */
 #define SY_VALUE_F64 1 /* in f64 */
 #define SY_VALUE_I64 2 /* in i64 */
 #define SY_VALUE_BOOL 3 /* in i64, 0 or 1 */
@@ -167,7 +167,7 @@ typedef struct sy_setpoint {
 /* The cycle a controller's execute() runs in; borrowed for the call. */
 typedef struct sy_cycle_context {
     uint32_t struct_size;  /* sizeof(sy_cycle_context) in the host's header */
-    uint64_t cycle_index;  /* counts cycles from 0 since the host started */
+    uint64_t cycle_index;  /* counts the host's cycles; the first is 1 */
     int64_t deadline_ns;   /* monotonic time this cycle was due to start */
     int64_t wall_clock_ns; /* wall clock at the cycle start */
     int64_t period_ns;     /* the configured cycle period */
