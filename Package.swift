@@ -5,13 +5,19 @@ import PackageDescription
 /// linker version script hides everything else, so no Swift type of a plugin's
 /// statically linked SwitchyardPluginKit copy is visible to another image.
 let pluginLinkerSettings: [LinkerSetting] = [
-    .unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/Plugins/exports.map"]),
+    .unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/SDK/exports.map"]),
 ]
+
+/// The SDK package's products (SDK/): the host and the in-tree plugins build
+/// against the same header and kit a plugin author gets.
+let cSwitchyardPlugin: Target.Dependency = .product(name: "CSwitchyardPlugin", package: "SDK")
+let switchyardJSON: Target.Dependency = .product(name: "SwitchyardJSON", package: "SDK")
+let switchyardPluginKit: Target.Dependency = .product(name: "SwitchyardPluginKit", package: "SDK")
 
 func swiftPlugin(_ name: String, path: String) -> Target {
     .target(
         name: name,
-        dependencies: ["SwitchyardPluginKit"],
+        dependencies: [switchyardPluginKit],
         path: path,
         linkerSettings: pluginLinkerSettings
     )
@@ -25,16 +31,17 @@ let package = Package(
         .executable(name: "switchyard", targets: ["switchyard"]),
         .executable(name: "switchyard-bench", targets: ["switchyard-bench"]),
         .executable(name: "switchyard-server", targets: ["switchyard-server"]),
-        .library(name: "SwitchyardPluginKit", targets: ["SwitchyardPluginKit"]),
         // Plugins: each one a shared library the host loads at run time.
         .library(name: "SimulatedDevices", type: .dynamic, targets: ["SimulatedDevices"]),
         .library(name: "BalancingController", type: .dynamic, targets: ["BalancingController"]),
         .library(name: "PeakShavingController", type: .dynamic, targets: ["PeakShavingController"]),
         .library(name: "ExampleCDriver", type: .dynamic, targets: ["ExampleCDriver"]),
-        .library(name: "TestProbe", type: .dynamic, targets: ["TestProbe"]),
         .library(name: "ModbusDriver", type: .dynamic, targets: ["ModbusDriver"]),
     ],
     dependencies: [
+        // The plugin SDK (the C header, SwitchyardPluginKit, SwitchyardJSON): a
+        // package of its own so plugin authors fetch only it (SDK/Package.swift).
+        .package(path: "SDK"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
@@ -46,11 +53,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.21.0"),
     ],
     targets: [
-        // The ABI: one C header, shared by host and plugins.
-        .target(name: "CSwitchyardPlugin"),
         // Pure values, no I/O.
-        .target(name: "SwitchyardJSON"),
-        .target(name: "SwitchyardModel", dependencies: ["SwitchyardJSON"], exclude: ["README.md"]),
+        .target(name: "SwitchyardModel", dependencies: [switchyardJSON], exclude: ["README.md"]),
         // Register decoding and read planning for the Modbus driver (issue 3, in progress).
         .target(name: "SwitchyardModbusProfile", dependencies: ["SwitchyardModel"], exclude: ["README.md"]),
         // libmodbus through pkg-config, and a connection on it (issue 3, in progress).
@@ -60,7 +64,7 @@ let package = Package(
         // RFC 6902 JSON Patch (apply and diff), canonical hashing, signed envelopes.
         .target(
             name: "SwitchyardConfigDoc",
-            dependencies: ["SwitchyardJSON", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [switchyardJSON, .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["README.md"]
         ),
         // The config sync server (issue 5): stores, sync API, operator API, auth.
@@ -85,7 +89,7 @@ let package = Package(
         // libFuzzer binary (`make fuzz`, built apart in .build-fuzz) and the corpus replay test.
         .target(
             name: "SwitchyardFuzzTargets",
-            dependencies: ["SwitchyardConfigDoc", "SwitchyardModel", "SwitchyardModbusProfile", "SwitchyardHTTPFraming", "SwitchyardPluginKit",
+            dependencies: ["SwitchyardConfigDoc", "SwitchyardModel", "SwitchyardModbusProfile", "SwitchyardHTTPFraming", switchyardPluginKit,
                            .product(name: "Crypto", package: "swift-crypto")],
             path: "Fuzz/Targets"
         ),
@@ -100,17 +104,15 @@ let package = Package(
         .target(
             name: "SwitchyardServerClient",
             dependencies: [
-                "SwitchyardJSON",
+                switchyardJSON,
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
-        // The SDK plugin authors use; linked statically into each plugin.
-        .target(name: "SwitchyardPluginKit", dependencies: ["CSwitchyardPlugin", "SwitchyardJSON"], exclude: ["README.md"]),
         // Loader, process image, core cycle, supervisor, device workers.
         .target(
             name: "SwitchyardHost",
             dependencies: [
-                "CSwitchyardPlugin", "SwitchyardModel", "SwitchyardModbusProfile",
+                cSwitchyardPlugin, "SwitchyardModel", "SwitchyardModbusProfile",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["README.md"]
@@ -170,24 +172,24 @@ let package = Package(
         swiftPlugin("PeakShavingController", path: "Plugins/PeakShavingController"),
         .target(
             name: "ModbusDriver",
-            dependencies: ["SwitchyardPluginKit", "SwitchyardModbusProfile", "SwitchyardModbusIO"],
+            dependencies: [switchyardPluginKit, "SwitchyardModbusProfile", "SwitchyardModbusIO"],
             path: "Plugins/ModbusDriver",
             linkerSettings: pluginLinkerSettings
         ),
         .target(
             name: "ExampleCDriver",
-            dependencies: ["CSwitchyardPlugin"],
+            dependencies: [cSwitchyardPlugin],
             path: "Plugins/ExampleCDriver",
             publicHeadersPath: ".",
             linkerSettings: pluginLinkerSettings + [.linkedLibrary("m")]
         ),
-        // A plugin for tests: misbehaves on request, and checks that Swift
-        // generics, protocols and casts work inside a plugin image.
-        swiftPlugin("TestProbe", path: "Tests/Plugins/TestProbe"),
+        // The test-only probe plugin (Tests/Plugins/TestProbe) is a package of
+        // its own, built against SDK/ by the tests into .build/test-plugins,
+        // so no shipped folder holds it.
 
         .target(name: "SwitchyardTestSupport", dependencies: ["SwitchyardHost", .product(name: "Logging", package: "swift-log")], path: "Tests/Support"),
-        .testTarget(name: "SwitchyardModelTests", dependencies: ["SwitchyardModel", "SwitchyardPluginKit"]),
-        .testTarget(name: "SwitchyardConfigDocTests", dependencies: ["SwitchyardConfigDoc", "SwitchyardJSON", "SwitchyardTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "SwitchyardModelTests", dependencies: ["SwitchyardModel", switchyardPluginKit]),
+        .testTarget(name: "SwitchyardConfigDocTests", dependencies: ["SwitchyardConfigDoc", switchyardJSON, "SwitchyardTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "SwitchyardModbusProfileTests", dependencies: ["SwitchyardModbusProfile", "SwitchyardModel"]),
         .testTarget(name: "SwitchyardModbusIOTests", dependencies: ["SwitchyardModbusIO", "SwitchyardModbusProfile", "SwitchyardTestSupport"]),
         .testTarget(name: "ModbusDriverTests", dependencies: ["SwitchyardHost", "SwitchyardTestSupport"]),

@@ -19,6 +19,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Folder with the built plugins (a release build for real figures).")
     var plugins: String = FileSystem.executableDirectory()
 
+    @Option(help: "Folder with the test-only plugins (the ABI call cost needs TestProbe's ProbeController; `make bench` builds it into .build/test-plugins/release).")
+    var testPlugins: String?
+
     @Option(help: "Seconds to measure at each period.")
     var seconds: Double = 30
 
@@ -104,7 +107,7 @@ struct Bench: ParsableCommand {
         print("Switchyard host benchmark — \(devices) devices × \(channels) channels, \(controllers) controllers, \(seconds) s per period")
         print("machine: \(sysconf(Int32(_SC_NPROCESSORS_ONLN))) cores; plugins from \(plugins)\n")
 
-        try callCost(catalog)
+        try callCost(testPlugins.map { PluginCatalog.load(directories: [$0]) } ?? catalog)
         for periodMs in [100, 1000] {
             try cycle(catalog, periodMs: periodMs)
         }
@@ -148,7 +151,7 @@ struct Bench: ParsableCommand {
 
     func callCost(_ catalog: PluginCatalog) throws {
         guard let probe = catalog.plugin(forClass: "ProbeController") else {
-            print("ABI call cost: skipped (TestProbe plugin not found)")
+            print("ABI call cost: skipped (TestProbe plugin not found: pass --test-plugins, e.g. .build/test-plugins/release)")
             return
         }
         let iterations = 10_000_000

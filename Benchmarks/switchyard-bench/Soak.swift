@@ -31,7 +31,7 @@ struct Soak {
         // Eleven builds of one C controller, each a new version.
         for v in 0...pluginSwaps {
             let flags = "-DPLUGIN_ID='\"bench.soak-swap\"' -DCLASS_NAME='\"SoakSwapController\"' -DPLUGIN_VERSION='\"1.0.\(v)\"' -DVALUE=\(v)"
-            guard system("cc -shared -fPIC -O2 -I '\(sourceRoot)/Sources/CSwitchyardPlugin/include' \(flags) '\(sourceRoot)/Tests/Fixtures/plugins/versioned_controller.c' -o '\(dir)/swap-\(v).so'") == 0 else {
+            guard system("cc -shared -fPIC -O2 -I '\(sourceRoot)/SDK/Sources/CSwitchyardPlugin/include' \(flags) '\(sourceRoot)/Tests/Fixtures/plugins/versioned_controller.c' -o '\(dir)/swap-\(v).so'") == 0 else {
                 print("soak: skipped (cc could not build Tests/Fixtures/plugins/versioned_controller.c)")
                 return
             }

@@ -7,8 +7,8 @@
  * the device echoes on "SetpointEcho", as a real device reads back a register.
  *
  * Build out of tree:
- *   cc -shared -fPIC -O2 -I <switchyard>/Sources/CSwitchyardPlugin/include \
- *      -Wl,--version-script=<switchyard>/Plugins/exports.map \
+ *   cc -shared -fPIC -O2 -I <switchyard>/SDK/Sources/CSwitchyardPlugin/include \
+ *      -Wl,--version-script=<switchyard>/SDK/exports.map \
  *      example_c_driver.c -o libExampleCDriver.so -lm
  */
 #include <math.h>

@@ -71,7 +71,7 @@ import SwitchyardTestSupport
             _ = FileManager.default.createFile(atPath: log, contents: nil)
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
             process.executableURL = URL(fileURLWithPath: TestPaths.executable("switchyard-edge"))
-            process.arguments = ["run", "--data", self.data, "--plugins", TestPaths.pluginDirectory, "--profiles", TestPaths.profileDirectory,
+            process.arguments = ["run", "--data", self.data, "--plugins", TestPaths.pluginDirectory, "--plugins", TestPaths.testPluginDirectory, "--profiles", TestPaths.profileDirectory,
                                  "--server", fleet.server.url, "--edge-id", "e1", "--key-file", fleet.keyFile, "--trust", fleet.trustFile,
                                  "--status-port", String(statusPort), "--quiet", "--no-watch"] + (supervise ? ["--supervise"] : [])
             process.standardOutput = handle

@@ -158,7 +158,7 @@ import SwitchyardTestSupport
         // One byte every 250 ms: under any byte timeout, forever over the request's.
         let hostile = try HostileModbus([.init("trickle:250", unit: DriverFixture.unit), .init("trickle:250", unit: DriverFixture.unit)])
         let good = try PymodbusServer(units: [1: DriverFixture.unit])
-        let host = EdgeHost(plugins: PluginCatalog.load(directories: [TestPaths.pluginDirectory]),
+        let host = EdgeHost(plugins: PluginCatalog.load(directories: TestPaths.pluginDirectories),
                             profiles: ProfileCatalog.load(directories: [TestPaths.profileDirectory, try DriverFixture.folder()]))
         try host.apply(EdgeConfig(parsing: DriverFixture.config(devices: [Self.device("t1", port: hostile.ports[0], timeoutMs: 400),
                                                                           Self.device("t2", port: hostile.ports[1], timeoutMs: 400),

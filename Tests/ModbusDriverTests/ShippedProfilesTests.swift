@@ -148,7 +148,7 @@ import SwitchyardTestSupport
         if let spec = try? String(contentsOfFile: TestPaths.packageRoot + "/../shared/spec/000_e4bce86950730710.txt", encoding: .utf8) {
             #expect(spec.contains(text.trimmingCharacters(in: .whitespacesAndNewlines)))
         }
-        let plugins = PluginCatalog.load(directories: [TestPaths.pluginDirectory])
+        let plugins = PluginCatalog.load(directories: TestPaths.pluginDirectories)
         let config = try EdgeConfig(parsing: text, file: path)
         let resolved = try ConfigValidator(classes: plugins.classes, profiles: Self.catalog.profiles).resolve(config)
         #expect(resolved.devices.map(\.profile.id).sorted() == ["sma_sunny_tripower", "tesla_powerwall_2"])
@@ -161,7 +161,7 @@ import SwitchyardTestSupport
 
     @Test func theModbusExampleSiteValidates() throws {
         let path = TestPaths.packageRoot + "/examples/modbus-site.json"
-        let plugins = PluginCatalog.load(directories: [TestPaths.pluginDirectory])
+        let plugins = PluginCatalog.load(directories: TestPaths.pluginDirectories)
         let config = try EdgeConfig(parsing: try String(contentsOfFile: path, encoding: .utf8), file: path)
         let resolved = try ConfigValidator(classes: plugins.classes, profiles: Self.catalog.profiles).resolve(config)
         #expect(resolved.devices.count == 3)

@@ -19,9 +19,34 @@ public enum TestPaths {
         return packageRoot + "/.build/debug"
     }()
 
+    /// The test-only plugins (`Tests/Plugins/TestProbe`: `ProbeController`), a
+    /// package of their own built against the SDK package into
+    /// `.build/test-plugins`, so no shipped build folder holds them. Built on
+    /// first use, once per test process (in the configuration of the test
+    /// build); `make test` builds them first, so this is then a no-op build.
+    /// A failed build stops the tests with SwiftPM's output.
+    public static let testPluginDirectory: String = {
+        let configuration = pluginDirectory.hasSuffix("/release") ? "release" : "debug"
+        let scratch = packageRoot + "/.build/test-plugins"
+        do {
+            try CFixture.run("/usr/bin/env", ["swift", "build", "--package-path", packageRoot + "/Tests/Plugins/TestProbe",
+                                              "--scratch-path", scratch, "-c", configuration])
+        } catch {
+            fatalError("building the test plugins in Tests/Plugins/TestProbe failed: \(error)")
+        }
+        return scratch + "/" + configuration
+    }()
+
+    /// The shipped plugins and the test-only ones: what a test host loads.
+    public static var pluginDirectories: [String] { [pluginDirectory, testPluginDirectory] }
+
     public static let profileDirectory = packageRoot + "/DeviceProfiles"
 
-    public static func plugin(_ name: String) -> String { pluginDirectory + "/lib\(name).so" }
+    /// The library of plugin `name`: a shipped one, or a test-only one (`TestProbe`).
+    public static func plugin(_ name: String) -> String {
+        let shipped = pluginDirectory + "/lib\(name).so"
+        return FileManager.default.fileExists(atPath: shipped) ? shipped : testPluginDirectory + "/lib\(name).so"
+    }
 
     public static func executable(_ name: String) -> String { pluginDirectory + "/" + name }
 
@@ -45,7 +70,7 @@ public final class SiteHarness {
                 logger: Logger = Logger(label: "switchyard.edge")) throws {
         // 2026-01-01T00:00:00Z plus the start hour.
         clock = ManualClock(startNs: 1_000_000_000, wallClockOriginNs: 1_767_225_600_000_000_000 + Int64(startHour * 3.6e12) - 1_000_000_000)
-        let plugins = PluginCatalog.load(directories: [TestPaths.pluginDirectory])
+        let plugins = PluginCatalog.load(directories: TestPaths.pluginDirectories)
         let profiles = ProfileCatalog.load(directories: [TestPaths.profileDirectory] + extraProfiles)
         host = EdgeHost(plugins: plugins, profiles: profiles, clock: clock, deviceIO: .inline, logger: logger, dataDirectory: dataDirectory)
         let document = try EdgeConfig(parsing: config, file: "test config")
@@ -92,8 +117,8 @@ public final class SiteHarness {
 /// Builds C plugin fixtures with the system compiler, as an integrator would
 /// build a plugin out of tree.
 public enum CFixture {
-    public static let header = TestPaths.packageRoot + "/Sources/CSwitchyardPlugin/include"
-    public static let exportsMap = TestPaths.packageRoot + "/Plugins/exports.map"
+    public static let header = TestPaths.packageRoot + "/SDK/Sources/CSwitchyardPlugin/include"
+    public static let exportsMap = TestPaths.packageRoot + "/SDK/exports.map"
 
     /// Compiles `source` into `<dir>/lib<name>.so`; returns its path.
     public static func build(_ source: String, name: String, in dir: String, exportsOnlyEntry: Bool = true, extraFlags: [String] = []) throws -> String {

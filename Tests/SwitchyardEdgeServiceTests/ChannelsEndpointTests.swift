@@ -29,7 +29,7 @@ import SwitchyardTestSupport
         let peer = try PymodbusServer(units: [1: .init(holding: [0: [1500, 2, 0b11, 0xFFFF], 10: [0x534E, 0x2D34, 0x3231, 0], 20: [0]])])
         let profiles = TestPaths.temporaryDirectory()
         try Self.profile.write(toFile: profiles + "/meter_with_ids.json", atomically: true, encoding: .utf8)
-        let host = EdgeHost(plugins: PluginCatalog.load(directories: [TestPaths.pluginDirectory]),
+        let host = EdgeHost(plugins: PluginCatalog.load(directories: TestPaths.pluginDirectories),
                             profiles: ProfileCatalog.load(directories: [profiles]))
         let config = try EdgeConfig(parsing: """
             {"version": 1, "edge_id": "c", "core_cycle": {"period_ms": 100},

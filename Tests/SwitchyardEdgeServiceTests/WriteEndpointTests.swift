@@ -16,7 +16,7 @@ import SwitchyardTestSupport
         let port: Int
 
         init(controllers: String) throws {
-            let plugins = PluginCatalog.load(directories: [TestPaths.pluginDirectory])
+            let plugins = PluginCatalog.load(directories: TestPaths.pluginDirectories)
             let profiles = ProfileCatalog.load(directories: [TestPaths.profileDirectory, TestPaths.packageRoot + "/Tests/Fixtures/profiles"])
             host = EdgeHost(plugins: plugins, profiles: profiles)
             let config = try EdgeConfig(parsing: """

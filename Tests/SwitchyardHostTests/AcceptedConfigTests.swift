@@ -152,7 +152,7 @@ private func pollGroupProfiles() throws -> String {
     /// trap ends the test process, so reaching the end is the check; the
     /// counts make sure that most cases were accepted and ran.
     @Test func everyAcceptedConfigRunsWithoutATrap() throws {
-        let plugins = PluginCatalog.load(directories: [TestPaths.pluginDirectory])
+        let plugins = PluginCatalog.load(directories: TestPaths.pluginDirectories)
         let profiles = ProfileCatalog.load(directories: [TestPaths.profileDirectory, try pollGroupProfiles()] + fixtureProfiles)
         // Modbus devices would try to reach hardware; every other profile takes part.
         let usable = profiles.profiles.filter { plugins.classes[$0.value.driver]?.pluginId.contains("modbus") == false }

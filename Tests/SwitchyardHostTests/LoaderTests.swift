@@ -114,8 +114,21 @@ import SwitchyardTestSupport
         #expect(catalog.classes["FixtureSensor"]?.pluginId == "dup.id")
     }
 
+    /// The shipped build folder (what an edge loads by default) holds the
+    /// shipped plugins only; the test-only probe is built apart
+    /// (Tests/Plugins/TestProbe, into .build/test-plugins).
+    @Test func theShippedFolderHoldsNoTestPlugin() {
+        let shipped = PluginCatalog.load(directories: [TestPaths.pluginDirectory])
+        #expect(shipped.plugins.count >= 5)
+        #expect(shipped.classes["ProbeController"] == nil,
+                "\(TestPaths.pluginDirectory) holds the test probe: a stale copy from a build before issue 24? `make test-plugins` removes it")
+        #expect(!FileManager.default.fileExists(atPath: TestPaths.pluginDirectory + "/libTestProbe.so"))
+        let test = PluginCatalog.load(directories: [TestPaths.testPluginDirectory])
+        #expect(test.classes["ProbeController"]?.pluginId == "switchyard.test-probe")
+    }
+
     @Test func loadsEveryBuiltPluginTogether() {
-        let catalog = PluginCatalog.load(directories: [TestPaths.pluginDirectory])
+        let catalog = PluginCatalog.load(directories: TestPaths.pluginDirectories)
         #expect(catalog.errors.isEmpty, "\(catalog.errors)")
         let ids = Set(catalog.plugins.map(\.id))
         #expect(ids.isSuperset(of: ["switchyard.balancing", "switchyard.peak-shaving", "switchyard.simulated-devices", "switchyard.example-c", "switchyard.test-probe"]))

@@ -114,7 +114,7 @@ func buildVersioned(version: String, value: Int, name: String, in dir: String) t
             .replacingOccurrences(of: "\"id\": \"test_generic\"", with: "\"id\": \"edited_generic\"")
         try profile.write(toFile: dir + "/edited.json", atomically: true, encoding: .utf8)
         let clock = ManualClock()
-        let host = EdgeHost(plugins: PluginCatalog.load(directories: [TestPaths.pluginDirectory]),
+        let host = EdgeHost(plugins: PluginCatalog.load(directories: TestPaths.pluginDirectories),
                             profiles: ProfileCatalog.load(directories: fixtureProfiles + [dir]), clock: clock, deviceIO: .inline)
         defer { host.stop() }
         let config = try EdgeConfig(parsing: """

@@ -38,7 +38,7 @@ const sy_plugin_descriptor *switchyard_plugin_entry_v1(void) { return &d; }
         let dir = TestPaths.temporaryDirectory()
         _ = try CFixture.build(hangingDriver, name: "hanging", in: dir)
         try #"{"id": "hanging", "driver": "HangingDevice", "channels": [{"name": "Value"}]}"#.write(toFile: dir + "/hanging.json", atomically: true, encoding: .utf8)
-        let plugins = PluginCatalog.load(directories: [TestPaths.pluginDirectory, dir])
+        let plugins = PluginCatalog.load(directories: TestPaths.pluginDirectories + [dir])
         let profiles = ProfileCatalog.load(directories: fixtureProfiles + [dir])
         let host = EdgeHost(plugins: plugins, profiles: profiles)
         try host.apply(EdgeConfig(parsing: """
@@ -69,7 +69,7 @@ const sy_plugin_descriptor *switchyard_plugin_entry_v1(void) { return &d; }
         let dir = TestPaths.temporaryDirectory()
         _ = try CFixture.build(hangingDriver, name: "hanging", in: dir)
         try #"{"id": "hanging", "driver": "HangingDevice", "channels": [{"name": "Value"}]}"#.write(toFile: dir + "/hanging.json", atomically: true, encoding: .utf8)
-        let host = EdgeHost(plugins: PluginCatalog.load(directories: [TestPaths.pluginDirectory, dir]),
+        let host = EdgeHost(plugins: PluginCatalog.load(directories: TestPaths.pluginDirectories + [dir]),
                             profiles: ProfileCatalog.load(directories: fixtureProfiles + [dir]))
         func config(_ version: Int, interval: Int, offset: Int) throws -> EdgeConfig {
             try EdgeConfig(parsing: """
@@ -96,7 +96,7 @@ const sy_plugin_descriptor *switchyard_plugin_entry_v1(void) { return &d; }
     }
 
     @Test func cyclesStartOnAbsoluteDeadlines() throws {
-        let plugins = PluginCatalog.load(directories: [TestPaths.pluginDirectory])
+        let plugins = PluginCatalog.load(directories: TestPaths.pluginDirectories)
         let host = EdgeHost(plugins: plugins, profiles: ProfileCatalog.load(directories: fixtureProfiles))
         try host.apply(EdgeConfig(parsing: #"{"version": 1, "edge_id": "t", "core_cycle": {"period_ms": 20}, "devices": [{"device_id": "gen", "profile": "test_generic"}]}"#, file: nil))
         try host.start()
@@ -132,7 +132,7 @@ final class SteppingClock: CycleClock, @unchecked Sendable {
 @Suite struct SupervisorTests {
     @Test func overrunsAreCountedAndAlertedAtTheThreshold() throws {
         let clock = SteppingClock()
-        let host = EdgeHost(plugins: PluginCatalog.load(directories: [TestPaths.pluginDirectory]),
+        let host = EdgeHost(plugins: PluginCatalog.load(directories: TestPaths.pluginDirectories),
                             profiles: ProfileCatalog.load(directories: fixtureProfiles), clock: clock, deviceIO: .inline)
         try host.apply(EdgeConfig(parsing: """
             {"version": 1, "edge_id": "t", "core_cycle": {"period_ms": 10, "supervisor": {"overrun_alert_threshold": 3}},
@@ -173,7 +173,7 @@ final class SteppingClock: CycleClock, @unchecked Sendable {
     /// `apply` mode is `mode`; returns (cycles started before the hot change,
     /// the cycle the change took effect in) after applying gain 2.
     func hotChange(apply mode: String) throws -> (before: UInt64, appliedAt: UInt64, gain: Double?) {
-        let host = EdgeHost(plugins: PluginCatalog.load(directories: [TestPaths.pluginDirectory]),
+        let host = EdgeHost(plugins: PluginCatalog.load(directories: TestPaths.pluginDirectories),
                             profiles: ProfileCatalog.load(directories: fixtureProfiles))
         func config(version: Int, gain: Int) throws -> EdgeConfig {
             try EdgeConfig(parsing: """

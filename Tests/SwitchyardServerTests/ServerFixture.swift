@@ -129,7 +129,7 @@ struct DemoOrg {
     ]
 
     static func catalog() -> JSONValue {
-        CatalogDocument.build(pluginDirectories: [TestPaths.pluginDirectory], profileDirectories: [TestPaths.profileDirectory]).document
+        CatalogDocument.build(pluginDirectories: TestPaths.pluginDirectories, profileDirectories: [TestPaths.profileDirectory]).document
     }
 
     @discardableResult

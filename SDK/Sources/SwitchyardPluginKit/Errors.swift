@@ -2,23 +2,44 @@ import CSwitchyardPlugin
 
 /// An error a plugin returns to the host: a status code and a message the
 /// operator can act on. Any other Swift error thrown by a plugin reaches the
-/// host as `.internal` with its description.
+/// host as `.internal` with its description. The kit catches both at the
+/// boundary: nothing unwinds into the host.
 public struct PluginError: Error, Sendable, CustomStringConvertible {
+    /// The status code the host receives: the header's `SY_ERR_*`.
     public enum Code: Int32, Sendable {
-        case invalid = 1, needsRecreate = 2, io = 3, unavailable = 4, conflict = 5, `internal` = 6, unsupported = 7
+        /// `SY_ERR_INVALID`: bad parameters or instance config.
+        case invalid = 1
+        /// `SY_ERR_NEEDS_RECREATE`: `configure` cannot apply it hot.
+        case needsRecreate = 2
+        /// `SY_ERR_IO`: device communication failed.
+        case io = 3
+        /// `SY_ERR_UNAVAILABLE`: a channel or device is not available.
+        case unavailable = 4
+        /// `SY_ERR_CONFLICT`: a setpoint was already set this cycle.
+        case conflict = 5
+        /// `SY_ERR_INTERNAL`: a bug in the plugin; any other Swift error.
+        case `internal` = 6
+        /// `SY_ERR_UNSUPPORTED`: the function or class is not supported.
+        case unsupported = 7
     }
 
+    /// The status code the host receives.
     public var code: Code
+    /// What the operator reads: what is wrong, what to do.
     public var message: String
 
+    /// [thread-safe] An error with `code` and `message`.
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
 
+    /// [thread-safe] An error with code `.invalid`: bad parameters or config.
     public static func invalid(_ message: String) -> PluginError { PluginError(.invalid, message) }
+    /// [thread-safe] An error with code `.io`: device communication failed.
     public static func io(_ message: String) -> PluginError { PluginError(.io, message) }
 
+    /// The message alone, as the host shows it.
     public var description: String { message }
 }
 

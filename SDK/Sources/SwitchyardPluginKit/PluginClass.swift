@@ -4,6 +4,9 @@ import SwitchyardJSON
 public struct InstanceConfig: Sendable {
     /// The controller id, or the device id for a driver.
     public var id: String
+    /// The instance's parameters, validated against the class's schema,
+    /// defaults filled in. For a driver: the profile's `parameters`
+    /// overridden by the device's.
     public var parameters: Parameters
     /// Drivers: the device profile document.
     public var profile: JSONValue?
@@ -29,19 +32,27 @@ public enum Reconfiguration: Sendable {
 /// A class a plugin provides. One instance is created per controller or
 /// device in the config.
 public protocol PluginClass: AnyObject {
+    /// The class name configs use. Unique across all loaded plugins.
     static var className: String { get }
+    /// One line for `plugin inspect` (the manifest's `description`).
     static var summary: String { get }
+    /// The schema the host checks parameters against (defaults filled in).
     static var parameters: [Parameter] { get }
 
     /// [control] Resolve channels and read parameters here; throw
     /// `PluginError.invalid` for parameters the schema cannot express.
+    /// A throw refuses the whole config; the previous one keeps running.
     init(host: HostContext, config: InstanceConfig) throws
 
     /// [control] A parameter change. The default applies nothing hot.
+    /// Only `hot` parameters changed; return `.applied` or `.needsRecreate`.
+    /// A driver's runs on its [io] thread, between polls. A throw refuses
+    /// the whole change.
     func configure(_ parameters: Parameters) throws -> Reconfiguration
 }
 
 extension PluginClass {
+    /// [control] Applies nothing hot: every change recreates.
     public func configure(_ parameters: Parameters) throws -> Reconfiguration { .needsRecreate }
 }
 
@@ -49,6 +60,8 @@ extension PluginClass {
 /// image and writes setpoints. Must not block or do I/O.
 public protocol Controller: PluginClass {
     /// [cycle]
+    /// Once per cycle, in `execution_order`. A throw is a failed cycle;
+    /// `controller_failure_limit` in a row disable the controller.
     func execute(_ cycle: CycleInfo) throws
 }
 
@@ -59,29 +72,43 @@ public protocol Driver: PluginClass {
     /// [io] Connect. Called again after failures, with backoff.
     func start() throws
     /// [io] Read one poll group and publish its values.
+    /// A throw backs off; with `.io` the host also calls `stop`, then `start`.
     func poll(group: String) throws
     /// [io] Write setpoints. Throw for any setpoint the device refused.
+    /// All pending ones at once, sorted by handle, before the next poll.
     func write(_ setpoints: [Setpoint]) throws
     /// [io] Disconnect.
     func stop()
 }
 
 extension Driver {
+    /// None.
     public static var connection: [Parameter]? { nil }
+    /// [io] Nothing.
     public func start() throws {}
+    /// [io] Nothing.
     public func stop() {}
 }
 
+/// The cycle `execute` runs in (`sy_cycle_context`).
 public struct CycleInfo: Sendable {
+    /// Counts the host's cycles; the first is 1.
     public var index: UInt64
+    /// When the cycle was due (monotonic ns).
     public var deadlineNs: Int64
+    /// Wall clock at its start (Unix ns).
     public var wallClockNs: Int64
+    /// The cycle period (ns).
     public var periodNs: Int64
 
+    /// The cycle period (s).
     public var periodSeconds: Double { Double(periodNs) / 1e9 }
 }
 
+/// The newest value requested for a channel.
 public struct Setpoint: Sendable {
+    /// Compare it with `Channel.handle`.
     public var channel: Int32
+    /// The requested value.
     public var value: Double
 }

@@ -39,14 +39,14 @@
 extern "C" {
 #endif
 
-#define SY_ABI_MAJOR 1
-#define SY_ABI_MINOR 1
-#define SY_ENTRY_SYMBOL "switchyard_plugin_entry_v1"
+#define SY_ABI_MAJOR 1 /* a different major is refused by the host */
+#define SY_ABI_MINOR 1 /* a host refuses plugins of a newer minor; the SDK's version is MAJOR.MINOR.patch */
+#define SY_ENTRY_SYMBOL "switchyard_plugin_entry_v1" /* the one symbol a plugin exports */
 
 /* ---- status codes ------------------------------------------------------ */
 
-typedef int32_t sy_status;
-#define SY_OK 0
+typedef int32_t sy_status; /* what every fallible function returns: SY_OK or an SY_ERR_* */
+#define SY_OK 0                 /* success */
 #define SY_ERR_INVALID 1        /* bad parameters or instance config */
 #define SY_ERR_NEEDS_RECREATE 2 /* configure(): change cannot be applied hot */
 #define SY_ERR_IO 3             /* device communication failed */
@@ -57,38 +57,38 @@ typedef int32_t sy_status;
 
 /* ---- plugin kinds, qualities, value types, log levels ------------------ */
 
-#define SY_KIND_DRIVER 1
-#define SY_KIND_CONTROLLER 2
+#define SY_KIND_DRIVER 1     /* connects to a device, polls and writes it, on the device's [io] thread */
+#define SY_KIND_CONTROLLER 2 /* reads the process image and writes setpoints, on the [cycle] thread */
 
-#define SY_QUALITY_GOOD 0
+#define SY_QUALITY_GOOD 0          /* a fresh, plausible reading: the only quality controllers act on */
 #define SY_QUALITY_STALE 1         /* no fresh reading within its deadline */
 #define SY_QUALITY_FAULT 2         /* reading failed or is implausible */
 #define SY_QUALITY_NOT_AVAILABLE 3 /* device reports "not available", or never read */
 
-#define SY_VALUE_NONE 0
+#define SY_VALUE_NONE 0 /* no number: never read, or a text channel (its text is beside the image) */
 #define SY_VALUE_F64 1 /* in f64 */
 #define SY_VALUE_I64 2 /* in i64 */
 #define SY_VALUE_BOOL 3 /* in i64, 0 or 1 */
 
-#define SY_LOG_TRACE 0
-#define SY_LOG_DEBUG 1
-#define SY_LOG_INFO 2
-#define SY_LOG_WARNING 3
-#define SY_LOG_ERROR 4
+#define SY_LOG_TRACE 0   /* step by step, for development */
+#define SY_LOG_DEBUG 1   /* detail for finding a fault */
+#define SY_LOG_INFO 2    /* a state change the operator may want to know */
+#define SY_LOG_WARNING 3 /* something is wrong, the plugin carries on */
+#define SY_LOG_ERROR 4   /* something failed */
 
 /* A channel handle: an index into the host's process image. Resolved once
  * with sy_host_api.channel() and then used on the hot path, where no strings
  * are looked up and nothing is allocated. Negative means invalid. */
 typedef int32_t sy_channel;
-#define SY_CHANNEL_INVALID (-1)
+#define SY_CHANNEL_INVALID (-1) /* what channel() returns for an address that does not exist */
 
 /* A typed value with its time (host monotonic clock, ns) and quality. */
 typedef struct sy_value {
     int32_t type;         /* SY_VALUE_* */
     int32_t quality;      /* SY_QUALITY_* */
     int64_t timestamp_ns; /* host monotonic clock */
-    double f64;
-    int64_t i64;
+    double f64;           /* the value when type is SY_VALUE_F64 */
+    int64_t i64;          /* the value when type is SY_VALUE_I64 or SY_VALUE_BOOL */
 } sy_value;
 
 /* ---- host services ----------------------------------------------------- */
@@ -96,8 +96,8 @@ typedef struct sy_value {
 /* Handed to create(); owned by the host and valid until destroy() returns.
  * Pass `context` back as the first argument of every function. */
 typedef struct sy_host_api {
-    uint32_t struct_size;
-    void *context;
+    uint32_t struct_size; /* sizeof(sy_host_api) in the host's header: 72 for ABI 1.0, 88 for 1.1 */
+    void *context;        /* the host's, opaque: pass it back unchanged */
 
     /* [thread-safe] Writes a line to the host log, attributed to this instance. */
     void (*log)(void *context, int32_t level, const char *message);
@@ -155,23 +155,28 @@ typedef struct sy_host_api {
 
 /* ---- plugin side --------------------------------------------------------- */
 
-typedef void *sy_instance;
+typedef void *sy_instance; /* the plugin's instance, opaque to the host: what create() returned */
 
+/* A setpoint handed to a driver's write(): the newest value requested for one
+ * of its device's channels in a cycle. */
 typedef struct sy_setpoint {
-    sy_channel channel;
-    sy_value value;
+    sy_channel channel; /* a channel of this driver's device */
+    sy_value value;     /* the requested value, as the controller wrote it */
 } sy_setpoint;
 
+/* The cycle a controller's execute() runs in; borrowed for the call. */
 typedef struct sy_cycle_context {
-    uint32_t struct_size;
-    uint64_t cycle_index;
+    uint32_t struct_size;  /* sizeof(sy_cycle_context) in the host's header */
+    uint64_t cycle_index;  /* counts the host's cycles; the first is 1 */
     int64_t deadline_ns;   /* monotonic time this cycle was due to start */
     int64_t wall_clock_ns; /* wall clock at the cycle start */
-    int64_t period_ns;
+    int64_t period_ns;     /* the configured cycle period */
 } sy_cycle_context;
 
+/* A driver's functions (descriptor.driver when kind is SY_KIND_DRIVER).
+ * The host calls them only on the device's own worker thread, one at a time. */
 typedef struct sy_driver_api {
-    uint32_t struct_size;
+    uint32_t struct_size; /* sizeof(sy_driver_api) in the plugin's header */
     /* [io] Connects to the device. Called again after a failure, with backoff. */
     sy_status (*start)(sy_instance instance, char *error, size_t error_capacity);
     /* [io] Reads one poll group and publishes its values. */
@@ -184,13 +189,16 @@ typedef struct sy_driver_api {
     void (*stop)(sy_instance instance);
 } sy_driver_api;
 
+/* A controller's functions (descriptor.controller when kind is SY_KIND_CONTROLLER). */
 typedef struct sy_controller_api {
-    uint32_t struct_size;
+    uint32_t struct_size; /* sizeof(sy_controller_api) in the plugin's header */
     /* [cycle] Runs once per cycle: read the process image, write setpoints. */
     sy_status (*execute)(sy_instance instance, const sy_cycle_context *cycle,
                          char *error, size_t error_capacity);
 } sy_controller_api;
 
+/* What the entry returns: who the plugin is, what it provides, its functions.
+ * Static, owned by the plugin, valid as long as the library is mapped. */
 typedef struct sy_plugin_descriptor {
     uint32_t abi_major;   /* SY_ABI_MAJOR the plugin was built against */
     uint32_t abi_minor;   /* SY_ABI_MINOR the plugin was built against */
@@ -209,8 +217,11 @@ typedef struct sy_plugin_descriptor {
     sy_status (*create)(const sy_host_api *host, const char *class_name,
                         const char *instance_config_json, sy_instance *out_instance,
                         char *error, size_t error_capacity);
-    /* [control] A parameter change. SY_ERR_NEEDS_RECREATE when it cannot be
-     * applied to the running instance; the host then creates a new one. */
+    /* [control] A parameter change (only parameters marked "hot" changed).
+     * SY_ERR_NEEDS_RECREATE when it cannot be applied to the running
+     * instance; the host then creates a new one. A driver's configure is
+     * called on its device's worker thread instead, between two of its [io]
+     * calls (never during a poll). */
     sy_status (*configure)(sy_instance instance, const char *parameters_json,
                            char *error, size_t error_capacity);
     /* [control] Frees the instance. No call on it follows. */
@@ -223,7 +234,7 @@ typedef struct sy_plugin_descriptor {
 /* The one exported symbol. Called once per load, [control]. */
 const sy_plugin_descriptor *switchyard_plugin_entry_v1(void);
 
-typedef const sy_plugin_descriptor *(*sy_plugin_entry_fn)(void);
+typedef const sy_plugin_descriptor *(*sy_plugin_entry_fn)(void); /* the entry's type, for dlsym */
 
 #ifdef __cplusplus
 }

@@ -24,15 +24,22 @@ import Darwin
 /// it lives as long as the library is mapped, which for a Swift plugin is the
 /// life of the process.
 public enum PluginExport {
+    /// [control] The descriptor of a controller plugin (`SY_KIND_CONTROLLER`)
+    /// with plugin id `id` (e.g. `"acme.export-limit"`), semantic `version`
+    /// and `classes`. Built on the first call; every later call returns the
+    /// same pointer and ignores its arguments.
     public static func controllers(id: String, version: String, _ classes: any Controller.Type...) -> UnsafePointer<sy_plugin_descriptor> {
         export(id: id, version: version, kind: SY_KIND_CONTROLLER, classes: classes)
     }
 
+    /// [control] The descriptor of a driver plugin (`SY_KIND_DRIVER`); as
+    /// `controllers(id:version:_:)`.
     public static func drivers(id: String, version: String, _ classes: any Driver.Type...) -> UnsafePointer<sy_plugin_descriptor> {
         export(id: id, version: version, kind: SY_KIND_DRIVER, classes: classes)
     }
 
-    /// The manifest JSON the descriptor carries for `classes`.
+    /// [thread-safe] The manifest JSON the descriptor carries for `classes`
+    /// (for tests and tools; the entry functions build it themselves).
     public static func manifest(_ classes: [any PluginClass.Type]) -> JSONValue {
         .object(["classes": .array(classes.map { type in
             var entry: [String: JSONValue] = [

@@ -1,23 +1,42 @@
 import CSwitchyardPlugin
 
-/// Quality of a value in the process image.
+/// Quality of a value in the process image (the header's `SY_QUALITY_*`).
+/// Controllers act only on `.good` values; alarms are evaluated only on them.
 public enum Quality: Int32, Sendable {
-    case good = 0, stale = 1, fault = 2, notAvailable = 3
+    /// `SY_QUALITY_GOOD`: a fresh, plausible reading.
+    case good = 0
+    /// `SY_QUALITY_STALE`: no fresh reading within its deadline.
+    case stale = 1
+    /// `SY_QUALITY_FAULT`: the reading failed or is implausible.
+    case fault = 2
+    /// `SY_QUALITY_NOT_AVAILABLE`: the device reports "not available", or
+    /// the channel was never read.
+    case notAvailable = 3
 }
 
 /// A resolved channel: an index into the host's process image. Resolve once
 /// (in `init` or `configure`), then use it every cycle.
 public struct Channel: Sendable, Hashable {
+    /// The process image index (`sy_channel`). Stays valid for the life of
+    /// the process: the same address always gets the same handle, even
+    /// across config applies. Compare it with `Setpoint.channel`.
     public let handle: Int32
+    /// The address it was resolved from, as given to `HostContext.channel(_:)`.
     public let address: String
 }
 
 /// A value read from the process image.
 public struct Sample: Sendable {
+    /// The value as a number (`I64` and `BOOL` values converted); NaN when
+    /// the channel holds no number or could not be read.
     public var value: Double
+    /// How far the value can be trusted.
     public var quality: Quality
+    /// When the driver published it, on the host's monotonic clock (ns); 0
+    /// when the channel could not be read.
     public var timestampNs: Int64
 
+    /// `quality == .good`.
     public var isGood: Bool { quality == .good }
 }
 
@@ -33,11 +52,22 @@ public final class HostContext: @unchecked Sendable {
         self.api = api
     }
 
+    /// The level of a log line (the header's `SY_LOG_*`).
     public enum LogLevel: Int32, Sendable {
-        case trace = 0, debug, info, warning, error
+        /// `SY_LOG_TRACE`: step by step, for development.
+        case trace = 0
+        /// `SY_LOG_DEBUG`: detail for finding a fault.
+        case debug
+        /// `SY_LOG_INFO`: a state change the operator may want to know.
+        case info
+        /// `SY_LOG_WARNING`: something is wrong, the plugin carries on.
+        case warning
+        /// `SY_LOG_ERROR`: something failed.
+        case error
     }
 
-    /// [thread-safe]
+    /// [thread-safe] Writes `message` to the host log, attributed to this
+    /// instance. Log on state changes, not every cycle.
     public func log(_ level: LogLevel, _ message: String) {
         message.withCString { api.pointee.log(api.pointee.context, level.rawValue, $0) }
     }
@@ -49,7 +79,10 @@ public final class HostContext: @unchecked Sendable {
     public var wallClockNs: Int64 { api.pointee.wall_clock_ns(api.pointee.context) }
 
     /// [control] Resolves `device_id/Channel` (a controller) or `Channel` (a
-    /// driver's own channel).
+    /// driver's own channel); the channel's own name or its standard name
+    /// (`bms/Soc` or `bms/ess.Soc`). Call it in `init` or `configure`, never
+    /// per cycle. Throws `PluginError(.unavailable, …)` with the host's
+    /// reason when the address does not exist.
     public func channel(_ address: String) throws(PluginError) -> Channel {
         var buffer = [CChar](repeating: 0, count: 512)
         let handle = address.withCString { api.pointee.channel(api.pointee.context, $0, &buffer, buffer.count) }
@@ -60,7 +93,8 @@ public final class HostContext: @unchecked Sendable {
         return Channel(handle: handle, address: address)
     }
 
-    /// [cycle] The channel's value in this cycle's snapshot.
+    /// [cycle] The channel's value in this cycle's snapshot. Never fails: an
+    /// invalid handle reads as NaN with quality `.notAvailable`.
     public func read(_ channel: Channel) -> Sample {
         var v = sy_value()
         guard api.pointee.read(api.pointee.context, channel.handle, &v) == SY_OK else {
@@ -74,21 +108,28 @@ public final class HostContext: @unchecked Sendable {
         return Sample(value: value, quality: Quality(rawValue: v.quality) ?? .fault, timestampNs: v.timestamp_ns)
     }
 
-    /// [cycle] The value if its quality is good, else nil.
+    /// [cycle] The value if its quality is good and it is finite, else nil.
     public func value(_ channel: Channel) -> Double? {
         let s = read(channel)
         return s.isGood && s.value.isFinite ? s.value : nil
     }
 
+    /// The answer to `write(_:_:)`.
     public enum WriteResult: Sendable {
+        /// The setpoint is this cycle's for the channel; it reaches the
+        /// device's driver after the cycle.
         case accepted
         /// An earlier controller set this channel in this cycle.
         case conflict
+        /// The host refused it: the channel is not writable, the handle is
+        /// invalid, or a driver called `write`. The text names the status.
         case refused(String)
     }
 
     /// [cycle] Requests a setpoint. The first controller to set a channel in a
-    /// cycle wins.
+    /// cycle wins; later writes get `.conflict`. Setpoints written in a cycle
+    /// are delivered even if `execute` then throws. The host does not repeat
+    /// a setpoint: a controller that must hold a value writes it every cycle.
     @discardableResult
     public func write(_ channel: Channel, _ value: Double) -> WriteResult {
         var v = sy_value(type: SY_VALUE_F64, quality: SY_QUALITY_GOOD, timestamp_ns: 0, f64: value, i64: 0)

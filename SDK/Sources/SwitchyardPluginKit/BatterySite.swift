@@ -8,11 +8,22 @@
 /// (the controller holds the battery at 0 W), no setpoint means nothing to
 /// steer. `missing` says what is absent so the controller can report it.
 public struct BatterySite: Sendable {
-    public let batteryPower, soc, maxCharge, maxDischarge, setpoint, gridPower: Channel?
+    /// The battery's `ess.ActivePower` (W, positive = discharge).
+    public let batteryPower: Channel?
+    /// The battery's `ess.Soc` (%).
+    public let soc: Channel?
+    /// The battery's `ess.MaxChargePower` (W): the charge it allows now.
+    public let maxCharge: Channel?
+    /// The battery's `ess.MaxDischargePower` (W): the discharge it allows now.
+    public let maxDischarge: Channel?
+    /// The battery's `ess.SetActivePower` (W, positive = discharge): the setpoint.
+    public let setpoint: Channel?
+    /// The meter's `meter.ActivePower` (W, positive = import).
+    public let gridPower: Channel?
     /// The channels the bound devices lack, e.g. `bms/ess.SetActivePower`.
     public let missing: [String]
 
-    /// The parameters every battery controller declares: which battery and
+    /// [thread-safe] The parameters every battery controller declares: which battery and
     /// meter (bound by the host's validator to devices implementing `ess.*`
     /// and `meter.*`), and the SoC window.
     public static func parameters(minSoc: Double, maxSoc: Double = 100, verb: String = "steer") -> [Parameter] {
@@ -25,7 +36,8 @@ public struct BatterySite: Sendable {
         ]
     }
 
-    /// The SoC window of `parameters`, checked.
+    /// [thread-safe] The SoC window of `parameters`, checked: throws
+    /// `PluginError(.invalid, …)` unless `min_soc` is below `max_soc`.
     public static func socWindow(_ p: Parameters) throws -> (min: Double, max: Double) {
         let minSoc = try p.double("min_soc")
         let maxSoc = try p.double("max_soc")
@@ -33,7 +45,7 @@ public struct BatterySite: Sendable {
         return (minSoc, maxSoc)
     }
 
-    /// Binding to another battery or meter needs a new instance: the
+    /// [thread-safe] Binding to another battery or meter needs a new instance: the
     /// channels are resolved once, at creation.
     public static func needsRebinding(_ new: Parameters, _ old: Parameters) -> Bool {
         !new.changed(from: old).isDisjoint(with: ["battery", "meter"])
@@ -81,10 +93,15 @@ public struct BatterySite: Sendable {
 
     /// One cycle's view of the site. nil members had no good value.
     public struct Reading: Sendable {
+        /// Grid power (W, positive = import).
         public var gridW: Double?
+        /// Battery power (W, positive = discharge).
         public var batteryW: Double?
+        /// State of charge (%).
         public var socPercent: Double?
+        /// The charge power the battery allows now (W).
         public var maxChargeW: Double?
+        /// The discharge power the battery allows now (W).
         public var maxDischargeW: Double?
 
         /// Grid power as it would be with the battery idle: the site's own
@@ -95,13 +112,13 @@ public struct BatterySite: Sendable {
         }
     }
 
-    /// [cycle]
+    /// [cycle] This cycle's values of the bound channels (good ones only).
     public func read(_ host: HostContext) -> Reading {
         func v(_ c: Channel?) -> Double? { c.flatMap { host.value($0) } }
         return Reading(gridW: v(gridPower), batteryW: v(batteryPower), socPercent: v(soc), maxChargeW: v(maxCharge), maxDischargeW: v(maxDischarge))
     }
 
-    /// The battery power allowed now, as a closed range (negative = charge),
+    /// [thread-safe] The battery power allowed now, as a closed range (negative = charge),
     /// from the battery's own limits, optional caps and SoC limits: no
     /// discharge at or below `minSoc`, no charge at or above `maxSoc`.
     public static func window(_ r: Reading, minSoc: Double, maxSoc: Double,
@@ -120,6 +137,7 @@ public struct BatterySite: Sendable {
 }
 
 extension Comparable {
+    /// [thread-safe] `self`, limited to `range`.
     public func clamped(to range: ClosedRange<Self>) -> Self {
         min(max(self, range.lowerBound), range.upperBound)
     }
