@@ -77,7 +77,7 @@ const sy_plugin_descriptor *switchyard_plugin_entry_v1(void) { return &d; }
         let dir = try Self.fixture()
         let clock = ManualClock(startNs: 1_000_000_000)
         let log = LogCapture()
-        let host = EdgeHost(plugins: PluginCatalog.load(directories: [TestPaths.pluginDirectory, dir]),
+        let host = EdgeHost(plugins: PluginCatalog.load(directories: TestPaths.pluginDirectories + [dir]),
                             profiles: ProfileCatalog.load(directories: [dir]), clock: clock, deviceIO: .inline, logger: log.logger())
         defer { host.stop() }
         func run(_ n: Int) { for _ in 0..<n { host.runCycle(deadlineNs: clock.monotonicNs()); clock.advance(byNs: 100_000_000) } }
@@ -114,7 +114,7 @@ const sy_plugin_descriptor *switchyard_plugin_entry_v1(void) { return &d; }
         let dir = try Self.fixture()
         let clock = ManualClock(startNs: 1_000_000_000)
         let log = LogCapture()
-        let host = EdgeHost(plugins: PluginCatalog.load(directories: [TestPaths.pluginDirectory, dir]),
+        let host = EdgeHost(plugins: PluginCatalog.load(directories: TestPaths.pluginDirectories + [dir]),
                             profiles: ProfileCatalog.load(directories: [dir]), clock: clock, deviceIO: .inline, logger: log.logger())
         defer { host.stop() }
         try host.apply(Self.config(1, gain: 1, nagging: true))
@@ -161,7 +161,7 @@ const sy_plugin_descriptor *switchyard_plugin_entry_v1(void) { return &d; }
 
     @Test func aControllerOnADeviceThatDidNotStartSaysSo() throws {
         let dir = try Self.fixture()
-        let host = EdgeHost(plugins: PluginCatalog.load(directories: [TestPaths.pluginDirectory, dir]),
+        let host = EdgeHost(plugins: PluginCatalog.load(directories: TestPaths.pluginDirectories + [dir]),
                             profiles: ProfileCatalog.load(directories: [dir]), clock: ManualClock(startNs: 1), deviceIO: .inline)
         defer { host.stop() }
         do {
