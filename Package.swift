@@ -55,9 +55,9 @@ let package = Package(
     targets: [
         // Pure values, no I/O.
         .target(name: "SwitchyardModel", dependencies: [switchyardJSON], exclude: ["README.md"]),
-        // Register decoding and read planning for the Modbus driver (issue 3, in progress).
+        // Register decoding and read planning for the Modbus driver (profiles, plans, decoding: no I/O).
         .target(name: "SwitchyardModbusProfile", dependencies: ["SwitchyardModel"], exclude: ["README.md"]),
-        // libmodbus through pkg-config, and a connection on it (issue 3, in progress).
+        // libmodbus through pkg-config, and a connection on it (framing, deadlines, RTU).
         .systemLibrary(name: "CModbus", pkgConfig: "libmodbus", providers: [.apt(["libmodbus-dev"])]),
         .target(name: "SwitchyardModbusIO", dependencies: ["CModbus", "SwitchyardModbusProfile"]),
         // Config documents for sync (issue 5): deep merge with provenance,
@@ -84,6 +84,9 @@ let package = Package(
         ),
         // Strict HTTP/1 framing and read timeouts, in front of both servers' Hummingbird (issue 26).
         .target(name: "SwitchyardHTTPFraming"),
+        // The edge's telemetry (issue 16): the chunk codec, incremental
+        // aggregates and the cycle's hand-off ring. Pure values, no I/O.
+        .target(name: "SwitchyardTelemetry"),
         .target(name: "SwitchyardHTTPGuard", dependencies: ["SwitchyardHTTPFraming", .product(name: "HummingbirdCore", package: "hummingbird")]),
         // Fuzzing (docs/fuzzing.md): the targets' entry functions, shared by the
         // libFuzzer binary (`make fuzz`, built apart in .build-fuzz) and the corpus replay test.
@@ -212,5 +215,6 @@ let package = Package(
             "SwitchyardAgent", "SwitchyardTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "SwitchyardEdgeServiceTests", dependencies: ["SwitchyardEdgeService", "SwitchyardTestSupport"]),
+        .testTarget(name: "SwitchyardTelemetryTests", dependencies: ["SwitchyardTelemetry", "SwitchyardTestSupport"]),
     ]
 )
