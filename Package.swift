@@ -87,6 +87,8 @@ let package = Package(
         // The edge's telemetry (issue 16): the chunk codec, incremental
         // aggregates and the cycle's hand-off ring. Pure values, no I/O.
         .target(name: "SwitchyardTelemetry"),
+        // Its store (GRDB, which the edge links already) and the recorder thread's rounds.
+        .target(name: "SwitchyardRecorder", dependencies: ["SwitchyardTelemetry", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "SwitchyardHTTPGuard", dependencies: ["SwitchyardHTTPFraming", .product(name: "HummingbirdCore", package: "hummingbird")]),
         // Fuzzing (docs/fuzzing.md): the targets' entry functions, shared by the
         // libFuzzer binary (`make fuzz`, built apart in .build-fuzz) and the corpus replay test.
@@ -215,6 +217,7 @@ let package = Package(
             "SwitchyardAgent", "SwitchyardTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "SwitchyardEdgeServiceTests", dependencies: ["SwitchyardEdgeService", "SwitchyardTestSupport"]),
-        .testTarget(name: "SwitchyardTelemetryTests", dependencies: ["SwitchyardTelemetry", "SwitchyardTestSupport"]),
+        .testTarget(name: "SwitchyardTelemetryTests", dependencies: ["SwitchyardTelemetry", "SwitchyardRecorder", "SwitchyardTestSupport",
+                                                            .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )
