@@ -162,7 +162,8 @@ let package = Package(
             name: "switchyard-bench",
             dependencies: [
                 "SwitchyardHost", "SwitchyardModbusProfile", "SwitchyardModbusIO", "SwitchyardConfigDoc",
-                "SwitchyardServer", "SwitchyardServerClient", "SwitchyardAgent",
+                "SwitchyardServer", "SwitchyardServerClient", "SwitchyardAgent", "SwitchyardTelemetry", "SwitchyardRecorder",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

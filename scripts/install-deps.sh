@@ -28,6 +28,13 @@ if { [ "${1:-run}" = test ] || [ "${1:-run}" = bench ]; } && ! python3 -c "impor
     || python3 -m pip install --quiet --break-system-packages "pymodbus[serial]==3.16.1"
 fi
 
+# The telemetry figures of `make bench` use a real measured series from pvlib's sample data.
+if [ "${1:-run}" = bench ] && ! python3 -c "import pvlib" >/dev/null 2>&1; then
+  echo "installing pvlib"
+  python3 -m pip install --quiet "pvlib==0.13.1" 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages "pvlib==0.13.1"
+fi
+
 # The profile checks of `make test`: the JSON Schema of docs/schema, and the
 # SunSpec pack regenerated from the model definitions it was made from.
 if [ "${1:-run}" = test ] && ! python3 -c "import jsonschema, sunspec2" >/dev/null 2>&1; then

@@ -49,8 +49,11 @@ struct Bench: ParsableCommand {
     @Option(help: "Seconds per Modbus measurement (0: skip the Modbus figures).")
     var modbusSeconds: Double = 10
 
-    @Option(help: "Run only this section: server (the config sync server's figures), agent (the edge sync agent's), modbus (the Modbus driver's), modbus-field (its field failures).")
+    @Option(help: "Run only this section: server (the config sync server's figures), agent (the edge sync agent's), modbus (the Modbus driver's), modbus-field (its field failures), telemetry (the recorder's).")
     var only: String?
+
+    @Option(help: "Simulated seconds of each telemetry series (0: skip the telemetry figures).")
+    var telemetrySeconds: Int = 86_400
 
     @Flag(help: "Skip the config sync server's figures.")
     var skipServer = false
@@ -94,11 +97,14 @@ struct Bench: ParsableCommand {
             case "modbus":
                 let catalog = PluginCatalog.load(directories: [plugins])
                 try ModbusBench(plugins: catalog, profiles: profiles, sourceRoot: sourceRoot, seconds: max(modbusSeconds, 1)).run()
+            case "telemetry":
+                let catalog = PluginCatalog.load(directories: [plugins])
+                try TelemetryBench(plugins: catalog, profiles: profiles, sourceRoot: sourceRoot, seconds: telemetrySeconds).run()
             case "modbus-field":
                 let catalog = PluginCatalog.load(directories: [plugins])
                 print("Modbus driver, field failures")
                 try ModbusBench(plugins: catalog, profiles: profiles, sourceRoot: sourceRoot, seconds: max(modbusSeconds, 1)).fieldFailures()
-            default: throw ValidationError("--only takes one section: server, agent, modbus or modbus-field")
+            default: throw ValidationError("--only takes one section: server, agent, modbus, modbus-field or telemetry")
             }
             return
         }
@@ -113,6 +119,9 @@ struct Bench: ParsableCommand {
         }
         if modbusSeconds > 0 {
             try ModbusBench(plugins: catalog, profiles: profiles, sourceRoot: sourceRoot, seconds: modbusSeconds).run()
+        }
+        if telemetrySeconds > 0 {
+            try TelemetryBench(plugins: catalog, profiles: profiles, sourceRoot: sourceRoot, seconds: telemetrySeconds).run()
         }
         if soakSeconds > 0 {
             try Soak(plugins: plugins, profiles: profiles, sourceRoot: sourceRoot, baselineSeconds: baselineSeconds, soakSeconds: soakSeconds).run()
