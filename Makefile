@@ -33,6 +33,7 @@ test:
 	SWITCHYARD_TEST_POSTGRES_URL=$$(cat .build/test-postgres-url) $(SWIFT) test --skip-build $(BUILD_FLAGS)
 	python3 scripts/check-profile-schema.py
 	python3 scripts/sunspec-pack.py --check
+	$(SWIFT) run --skip-build $(BUILD_FLAGS) switchyard pack lint DeviceProfiles/sunspec
 
 # Benchmarks print figures; they are not pass/fail tests.
 bench:
