@@ -149,3 +149,62 @@ import Testing
         #expect(error?.code == .hashMismatch)
     }
 }
+
+/// Plugins the loader refuses or warns about, and binaries for another platform.
+@Suite struct PackPluginLintTests {
+    /// A folder holding one plugin binary at `plugins/<platform>/<name>`.
+    func folder(with binary: String, platform: PackPlatform = PackPlatform.current!, name: String = "libfixture.so") throws -> String {
+        let dir = TestPaths.temporaryDirectory() + "/pack"
+        try FileManager.default.createDirectory(atPath: dir + "/plugins/\(platform.rawValue)", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: binary, toPath: dir + "/plugins/\(platform.rawValue)/\(name)")
+        var m = PackBuilder.skeleton(id: "com.example.fixture", vendor: "Example")
+        m.plugins = [.init(path: "plugins/\(platform.rawValue)/\(name)", platform: platform)]
+        try PackFixtures.write(m.fileText, to: dir + "/pack.json")
+        return dir
+    }
+
+    @Test func aPluginNeedingANewerABIIsRefused() throws {
+        let dir = TestPaths.temporaryDirectory()
+        let so = try CFixture.build(CFixture.plugin(minor: "(SY_ABI_MINOR + 1)"), name: "newer", in: dir)
+        let folder = try folder(with: so)
+        let error = PackFixtures.refusal { () throws(PackError) in try PackBuilder.build(folder: folder) }
+        #expect(error?.code == .lintFailed && error?.message.contains("abi_minor") == true && error?.file?.hasSuffix("libfixture.so") == true,
+                "\(String(describing: error))")
+    }
+
+    @Test func exportsBeyondTheEntryAreWarnedAbout() throws {
+        let dir = TestPaths.temporaryDirectory()
+        let so = try CFixture.build(CFixture.plugin() + "\nint fixture_extra_symbol(void) { return 1; }\n", name: "chatty", in: dir, exportsOnlyEntry: false)
+        let build = try PackBuilder.prepare(folder: try folder(with: so))
+        #expect(build.report.passed)
+        #expect(build.report.warnings.contains { $0.contains("fixture_extra_symbol") }, "\(build.report.warnings)")
+    }
+
+    @Test func aBinaryForAnotherPlatformTakesTheIdentityOfItsTwin() throws {
+        let here = PackPlatform.current!
+        let other: PackPlatform = here == .linuxX86_64 ? .linuxAarch64 : .linuxX86_64
+        // The C example with its ELF machine changed stands in for a build on the other platform.
+        var bytes = try PackFiles.read(TestPaths.plugin("ExampleCDriver"), limitBytes: 64 << 20)
+        bytes[18] = UInt8(other.elfMachine & 0xFF)
+        bytes[19] = UInt8(other.elfMachine >> 8)
+        let dir = TestPaths.temporaryDirectory()
+        try PackFiles.write(bytes, to: dir + "/libExampleCDriver.so")
+
+        // Alone, it cannot be described: refused with the reason.
+        let alone = try folder(with: dir + "/libExampleCDriver.so", platform: other, name: "libExampleCDriver.so")
+        let error = PackFixtures.refusal { () throws(PackError) in try PackBuilder.build(folder: alone) }
+        #expect(error?.code == .lintFailed && error?.message.contains("cannot be loaded") == true, "\(String(describing: error))")
+
+        // Beside this platform's build of the same file name, it takes its identity.
+        let pair = try folder(with: TestPaths.plugin("ExampleCDriver"), name: "libExampleCDriver.so")
+        try FileManager.default.createDirectory(atPath: pair + "/plugins/\(other.rawValue)", withIntermediateDirectories: true)
+        try PackFiles.write(bytes, to: pair + "/plugins/\(other.rawValue)/libExampleCDriver.so")
+        var m = try PackManifest(parsing: try PackFiles.read(pair + "/pack.json", limitBytes: 1 << 20), file: "pack.json")
+        m.plugins.append(.init(path: "plugins/\(other.rawValue)/libExampleCDriver.so", platform: other))
+        try PackFixtures.write(m.fileText, to: pair + "/pack.json")
+        let build = try PackBuilder.build(folder: pair)
+        #expect(build.manifest.plugins.count == 2)
+        #expect(build.manifest.plugins[1].identity == build.manifest.plugins[0].identity)
+        #expect(build.manifest.plugins[1].identity?.pluginId == "switchyard.example-c")
+    }
+}
