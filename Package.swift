@@ -71,7 +71,8 @@ let package = Package(
             dependencies: ["SwitchyardConfigDoc", "SwitchyardJSON", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["README.md"]
         ),
-        .target(name: "SwitchyardPackBuild", dependencies: ["SwitchyardPack", "SwitchyardHost", "SwitchyardModbusProfile", "SwitchyardModel"]),
+        .target(name: "SwitchyardPackBuild", dependencies: ["SwitchyardPack", "SwitchyardHost", "SwitchyardModbusProfile", "SwitchyardModel"],
+                exclude: ["README.md"]),
         // The config sync server (issue 5): stores, sync API, operator API, auth.
         .target(
             name: "SwitchyardServer",
