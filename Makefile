@@ -40,6 +40,7 @@ test:
 	SWITCHYARD_TEST_POSTGRES_URL=$$(cat .build/test-postgres-url) $(SWIFT) test --skip-build $(BUILD_FLAGS)
 	python3 scripts/check-profile-schema.py
 	python3 scripts/sunspec-pack.py --check
+	$(SWIFT) run --skip-build $(BUILD_FLAGS) switchyard pack lint DeviceProfiles/sunspec
 
 # The test-only plugins (Tests/Plugins/TestProbe), a package of their own built
 # against SDK/ into .build/test-plugins, where the tests load them from (they

@@ -67,6 +67,16 @@ let package = Package(
             dependencies: [switchyardJSON, .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["README.md"]
         ),
+        // Packs (issue 15, docs/packs.md): manifest, keys, signatures, archive, compatibility;
+        // shared by the CLI, the server and the edge. The build and lint side loads profiles
+        // and plugins through the host's own code, so it is apart.
+        .target(
+            name: "SwitchyardPack",
+            dependencies: ["SwitchyardConfigDoc", switchyardJSON, .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["README.md"]
+        ),
+        .target(name: "SwitchyardPackBuild", dependencies: ["SwitchyardPack", "SwitchyardHost", "SwitchyardModbusProfile", "SwitchyardModel"],
+                exclude: ["README.md"]),
         // The config sync server (issue 5): stores, sync API, operator API, auth.
         .target(
             name: "SwitchyardServer",
@@ -155,7 +165,7 @@ let package = Package(
         .executableTarget(
             name: "switchyard",
             dependencies: ["SwitchyardHost", "SwitchyardModbusProfile", "SwitchyardModbusIO", "SwitchyardConfigDoc",
-                           "SwitchyardServerClient",
+                           "SwitchyardServerClient", "SwitchyardPack", "SwitchyardPackBuild",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
@@ -217,6 +227,8 @@ let package = Package(
         .testTarget(name: "SwitchyardAgentTests", dependencies: [
             "SwitchyardAgent", "SwitchyardTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        .testTarget(name: "SwitchyardPackTests", dependencies: ["SwitchyardPack", "SwitchyardPackBuild", "SwitchyardTestSupport",
+                                                            .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "SwitchyardEdgeServiceTests", dependencies: ["SwitchyardEdgeService", "SwitchyardTestSupport"]),
         .testTarget(name: "SwitchyardTelemetryTests", dependencies: ["SwitchyardTelemetry", "SwitchyardRecorder", "SwitchyardTestSupport",
                                                             .product(name: "GRDB", package: "GRDB.swift")]),

@@ -37,11 +37,12 @@ enum HexText {
 }
 
 /// Standard base64 (RFC 4648 section 4) for bytes, without Foundation.
-enum Base64Text {
+/// Public for the pack format (SwitchyardPack), which signs the same way.
+public enum Base64Text {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     /// With `=` padding.
-    static func encode(_ bytes: [UInt8]) -> String {
+    public static func encode(_ bytes: [UInt8]) -> String {
         var out: [UInt8] = []
         out.reserveCapacity((bytes.count + 2) / 3 * 4)
         var index = 0
@@ -60,7 +61,7 @@ enum Base64Text {
 
     /// Accepts the text with or without `=` padding; nil for any other
     /// character, an impossible length, or non-zero bits after the last byte.
-    static func decode(_ text: String) -> [UInt8]? {
+    public static func decode(_ text: String) -> [UInt8]? {
         var symbols = Array(text.utf8)
         var padding = 0
         while symbols.last == UInt8(ascii: "=") && padding < 2 {

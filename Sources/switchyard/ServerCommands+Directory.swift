@@ -324,7 +324,8 @@ struct CatalogCommand: ParsableCommand {
 
 struct KeyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "key", abstract: "Credentials: edge keys and operator tokens (admin).", subcommands: [Create.self, List.self, Revoke.self, Signing.self])
+        commandName: "key", abstract: "Credentials: edge keys and operator tokens (admin); vendor keys for packs (generate).",
+        subcommands: [Create.self, List.self, Revoke.self, Signing.self, Generate.self])
 
     static func printSecret(_ answer: ServerClient.Answer, remote: Remote, what: String) {
         if remote.json { return remote.printRaw(answer) }

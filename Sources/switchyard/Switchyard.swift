@@ -8,7 +8,7 @@ struct Switchyard: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchyard",
         abstract: "Switchyard for operators and integrators: plugins, profiles, configs.",
-        subcommands: [PluginCommand.self, ProfileCommand.self, ConfigCommand.self, SimCommand.self,
+        subcommands: [PluginCommand.self, ProfileCommand.self, PackCommand.self, ConfigCommand.self, SimCommand.self,
                       // The operator side, on a switchyard-server (ServerCommands*.swift).
                       OrgCommand.self, SiteCommand.self, GroupCommand.self, EdgeCommand.self, LayerCommand.self,
                       BulkCommand.self, AuditCommand.self, CatalogCommand.self, KeyCommand.self, TokenCommand.self])
