@@ -43,7 +43,10 @@ final class ConformanceHost: @unchecked Sendable {
         var valueProblemCount = 0
         var published = 0
         var publishedChannels: Set<Int32> = []
-        var hostCallsWhileIdle = 0
+        /// Calls of functions that are not [thread-safe] while no call of
+        /// the plugin runs (a thread it left running).
+        var lateCalls = 0
+        /// What the plugin logged, oldest first (the first 1000 lines).
         var logs: [String] = []
 
         mutating func violation(_ message: String) {
@@ -114,7 +117,7 @@ final class ConformanceHost: @unchecked Sendable {
     /// on the thread running that call.
     func check(_ function: String, tag: String, allowedDuring phases: [ConformancePhase]) {
         state.withLock { s in
-            if s.phase == .idle || s.phase == .destroyed { s.hostCallsWhileIdle += 1 }
+            if s.phase == .idle || s.phase == .destroyed { s.lateCalls += 1 }
             if s.phase == .destroyed {
                 s.violation("\(function) called after destroy returned")
             } else if !phases.contains(s.phase) {
@@ -129,7 +132,6 @@ final class ConformanceHost: @unchecked Sendable {
     /// `log` and the clocks may come from any thread, but not after destroy.
     func checkAnyThread(_ function: String) {
         state.withLock { s in
-            if s.phase == .idle || s.phase == .destroyed { s.hostCallsWhileIdle += 1 }
             if s.phase == .destroyed { s.violation("\(function) called after destroy returned") }
         }
     }
@@ -208,7 +210,7 @@ private let conformanceLog: @convention(c) (UnsafeMutableRawPointer?, Int32, Uns
     let host = ConformanceHost.from(context)
     host.checkAnyThread("log")
     let text = message.map { boundedString($0, 1024) } ?? ""
-    host.state.withLock { if $0.logs.count < 50 { $0.logs.append(text) } }
+    host.state.withLock { if $0.logs.count < 1000 { $0.logs.append(text) } }
 }
 
 private let conformanceMonotonic: @convention(c) (UnsafeMutableRawPointer?) -> Int64 = { context in

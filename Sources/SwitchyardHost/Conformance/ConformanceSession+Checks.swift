@@ -87,12 +87,15 @@ extension ConformanceSession {
                 continue
             }
             let value = DriverConformance.writeValue(for: channel.name, in: device.profile)
+            let logged = main.snapshot.logs.count
             guard let result = write(instance, main, handle: handle, value: value) else {
                 record(name, .fail, stuck ?? "")
                 continue
             }
+            // What the driver said: its status and message, and what it logged meanwhile.
+            let said = main.snapshot.logs.dropFirst(logged).prefix(2).map { "; logged \"\($0)\"" }.joined()
             let what = "wrote \(JSONValue.format(value))\(channel.unit.map { " \($0)" } ?? "")"
-            record(name, result.ok ? .pass : .fail, result.ok ? "\(what): accepted" : "\(what): refused: \(result.described)")
+            record(name, result.ok ? .pass : .fail, (result.ok ? "\(what): accepted" : "\(what): refused: \(result.described)") + said)
         }
 
         if let why = blocked(needsRunning: false) {
@@ -226,12 +229,12 @@ extension ConformanceSession {
             record(name, .fail, polled.value == nil ? "the poll did not return within \(options.callTimeoutMs) ms" : (stuck ?? ""))
             return
         }
-        let before = host.snapshot.hostCallsWhileIdle
+        let before = host.snapshot.lateCalls
         sleepMs(options.quietPeriodMs)
-        let late = host.snapshot.hostCallsWhileIdle - before
+        let late = host.snapshot.lateCalls - before
         let poll = polled.value.map { $0.ok ? "ok" : $0.described } ?? "?"
         if late > 0 {
-            record(name, .fail, "\(late) host calls in the \(options.quietPeriodMs) ms after stop returned (a thread left running?)")
+            record(name, .fail, "\(late) host calls other than log and the clocks in the \(options.quietPeriodMs) ms after stop returned (a thread left running?)")
         } else {
             record(name, .pass, "stop requested during the poll (poll: \(poll)); stop returned, and no host call came after it")
         }

@@ -82,9 +82,9 @@ struct InstanceHandle: @unchecked Sendable {
 
 /// One run of the suite against one instance (and a few short-lived ones for
 /// the bad-parameter checks).
-final class ConformanceSession: @unchecked Sendable {
-    // @unchecked: used from the thread that runs the suite only; the call
-    // threads touch nothing of it but the immutable `plugin`.
+/// Used only on the thread that runs the suite: the closures it hands its
+/// call threads capture the plugin, the host and plain values, never it.
+final class ConformanceSession {
     let plugin: LoadedPlugin
     let device: ResolvedConfig.Device
     let schema: ParameterSchema
