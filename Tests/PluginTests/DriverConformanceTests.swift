@@ -62,7 +62,7 @@ import SwitchyardTestSupport
         let source = try String(contentsOfFile: TestPaths.packageRoot + "/Tests/Fixtures/plugins/conformance_driver.c", encoding: .utf8)
         let library = try CFixture.build(source, name: "ConformanceDriver", in: dir, extraFlags: flags.map { "-D" + $0 } + ["-lpthread"])
         try Self.fixtureProfile.write(toFile: dir + "/conformance_sensor.json", atomically: true, encoding: .utf8)
-        return try run(library, profile: dir + "/conformance_sensor.json", timeoutMs: timeoutMs)
+        return try run(library, profile: dir + "/conformance_sensor.json", parameters: #"{"unit_id": 7}"#, timeoutMs: timeoutMs)
     }
 
     @Test func theFixtureKeepingEveryRulePasses() throws {
@@ -70,6 +70,13 @@ import SwitchyardTestSupport
         #expect(report.passed, "\(report.table)")
         #expect(report.check(named: "configure (hot gain)")?.outcome == .pass)
         #expect(report.check(named: "refuses out-of-range gain")?.outcome == .pass)
+        #expect(report.check(named: "refuses missing unit_id")?.reason == "refused: unit_id is required (invalid)")
+    }
+
+    @Test func aDriverRunningWithoutARequiredParameterFails() throws {
+        let report = try fixture(["ACCEPT_MISSING"])
+        #expect(failed(report) == ["refuses missing unit_id"], "\(report.table)")
+        #expect(report.check(named: "refuses missing unit_id")?.reason == "create accepted parameters without the required unit_id")
     }
 
     @Test func aDriverAcceptingOutOfRangeParametersFails() throws {
@@ -127,7 +134,7 @@ import SwitchyardTestSupport
         let source = try String(contentsOfFile: TestPaths.packageRoot + "/Tests/Fixtures/plugins/conformance_driver.c", encoding: .utf8)
         let library = try CFixture.build(source, name: "ConformanceDriver", in: dir, extraFlags: ["-DACCEPT_OUT_OF_RANGE"])
         try Self.fixtureProfile.write(toFile: dir + "/conformance_sensor.json", atomically: true, encoding: .utf8)
-        let bad = try command(["plugin", "test", library, "--profile", dir + "/conformance_sensor.json", "--json"])
+        let bad = try command(["plugin", "test", library, "--profile", dir + "/conformance_sensor.json", "--parameters", #"{"unit_id": 1}"#, "--json"])
         #expect(bad.status == 1, "\(bad.output)")
         let json = try JSONValue(parsing: bad.output)
         #expect(json["passed"] == .bool(false))

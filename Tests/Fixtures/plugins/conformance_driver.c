@@ -3,6 +3,7 @@
  * every rule; each macro makes it break one, so that a test can show that
  * `switchyard plugin test` fails where it should:
  *   ACCEPT_OUT_OF_RANGE  create takes a gain outside its declared 0..10
+ *   ACCEPT_MISSING       create runs without the required unit_id
  *   PUBLISH_FROM_THREAD  poll publishes from a thread of its own
  *   PUBLISH_FOREIGN      poll publishes to a handle that is not its channel, with an unknown quality
  *   RESOLVE_IN_POLL      poll looks a channel up ([control] only)
@@ -21,7 +22,8 @@
 static const char manifest[] =
     "{\"classes\":[{\"name\":\"ConformanceSensor\",\"description\":\"conformance fixture\","
     "\"parameters\":{\"type\":\"object\",\"properties\":{"
-    "\"gain\":{\"type\":\"number\",\"minimum\":0,\"maximum\":10,\"default\":1,\"hot\":true}}}}]}";
+    "\"gain\":{\"type\":\"number\",\"minimum\":0,\"maximum\":10,\"default\":1,\"hot\":true},"
+    "\"unit_id\":{\"type\":\"integer\"}},\"required\":[\"unit_id\"]}}]}";
 
 typedef struct sensor {
     const sy_host_api *host;
@@ -54,6 +56,13 @@ static sy_status fx_create(const sy_host_api *host, const char *class_name, cons
     s->value = host->channel(host->context, "Value", error, capacity);
     s->target = host->channel(host->context, "Target", error, capacity);
     if (s->value < 0 || s->target < 0) { free(s); return SY_ERR_INVALID; }
+#ifndef ACCEPT_MISSING
+    if (strstr(config, "\"unit_id\":") == NULL) {
+        free(s);
+        message(error, capacity, "unit_id is required");
+        return SY_ERR_INVALID;
+    }
+#endif
     sy_status status = read_gain(s, strstr(config, "\"parameters\":"), error, capacity);
     if (status != SY_OK) { free(s); return status; }
     *out = s;
