@@ -21,6 +21,9 @@ extension PluginCommand {
         @Option(help: "The device profile (.json) to test with; its `driver` names the class.")
         var profile: String
 
+        @Option(name: .customLong("profiles"), help: "Profile folder to resolve the profile's `extends` in (repeatable). Default: the profile's own folder.")
+        var profileDirectories: [String] = []
+
         @Option(name: .customLong("config"), help: "A device entry as in a config's `devices` (connection, parameters, poll_groups).")
         var deviceConfig: String?
 
@@ -46,7 +49,7 @@ extension PluginCommand {
         func conformanceReport() throws(DriverConformance.InputError) -> ConformanceReport {
             var options = DriverConformance.Options()
             options.callTimeoutMs = max(1, timeoutMs)
-            let profileDocument = try DriverConformance.loadProfile(profile)
+            let profileDocument = try DriverConformance.loadProfile(profile, profileDirectories: profileDirectories)
             let device = try DriverConformance.deviceConfig(file: deviceConfig, parameters: parameters, profile: profileDocument)
             return try DriverConformance.run(library: libraryPath(), profile: profileDocument, device: device,
                                              source: deviceConfig ?? "--parameters", options: options)

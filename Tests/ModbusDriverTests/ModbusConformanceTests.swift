@@ -24,4 +24,20 @@ import SwitchyardTestSupport
         #expect(report.check(named: "refuses out-of-range connection.port")?.reason
             == #"refused: connection "port" must be >= 1, got 0 (invalid)"#, "\(report.table)")
     }
+
+    /// What an integrator does before shipping a pack: every shipped Modbus
+    /// profile passes against `switchyard sim modbus` serving it.
+    @Test(arguments: ShippedProfilesTests.catalog.profiles.values.filter { $0.driver == "modbus" }.compactMap(\.file).sorted())
+    func everyShippedModbusProfilePassesAgainstTheSimulator(_ file: String) throws {
+        let profile = try DriverConformance.loadProfile(file, profileDirectories: [TestPaths.profileDirectory])
+        let sim = try PeerProcess([TestPaths.executable("switchyard"), "sim", "modbus", "--profile", file, "--port", "0",
+                                   "--profiles", TestPaths.profileDirectory], what: "switchyard sim modbus")
+        defer { sim.stop() }
+        let port = try #require(try ShippedProfilesTests.port(of: sim))
+        let device: JSONValue = ["device_id": "d", "profile": .string(profile.id),
+                                 "connection": ["host": "127.0.0.1", "port": .number(Double(port))]]
+        let report = try DriverConformance.run(library: TestPaths.plugin("ModbusDriver"), profile: profile, device: device, source: file)
+        #expect(report.passed, "\(report.table)")
+        #expect(report.checks.filter { $0.name.hasPrefix("poll ") }.allSatisfy { $0.outcome == .pass }, "\(report.table)")
+    }
 }

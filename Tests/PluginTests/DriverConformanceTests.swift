@@ -150,6 +150,17 @@ import SwitchyardTestSupport
         let missing = try command(["plugin", "test", TestPaths.plugin("ExampleCDriver"), "--profile", "nowhere.json"])
         #expect(missing.status == 1)
         #expect(missing.output.contains("nowhere.json: no such profile file"), "\(missing.output)")
+        // A profile extending one in another folder needs --profiles.
+        let fronius = TestPaths.profileDirectory + "/fronius/fronius_symo.json"
+        let alone = try command(["plugin", "test", TestPaths.plugin("ModbusDriver"), "--profile", fronius])
+        #expect(alone.status == 1)
+        #expect(alone.output.contains(#"extends unknown profile "sunspec_inverter""#), "\(alone.output)")
+        #expect(alone.output.contains("name the folders with --profiles DIR"), "\(alone.output)")
+        let withFolders = try command(["plugin", "test", TestPaths.plugin("ModbusDriver"), "--profile", fronius, "--profiles", TestPaths.profileDirectory])
+        // It loads; without a --config naming the device, the driver refuses to create.
+        #expect(withFolders.status == 1)
+        #expect(withFolders.output.contains("create                             FAIL    refused valid parameters {}: connection.host: is required for protocol tcp (invalid)"),
+                "\(withFolders.output)")
     }
 
     func command(_ arguments: [String]) throws -> (status: Int32, output: String) {

@@ -12,16 +12,25 @@ extension DriverConformance {
     }
 
     /// Reads the profile at `file` as the edge does: checked, with `extends`
-    /// resolved among the profiles of its folder (and below).
-    public static func loadProfile(_ file: String) throws(InputError) -> DeviceProfile {
+    /// resolved among the profiles in `profileDirectories` (`--profiles`;
+    /// default: the file's own folder, and below).
+    public static func loadProfile(_ file: String, profileDirectories: [String] = []) throws(InputError) -> DeviceProfile {
         guard FileSystem.exists(file), !FileSystem.isDirectory(file) else {
             throw InputError("\(file): no such profile file (--profile names one device profile, a .json file)")
         }
+        for folder in profileDirectories where !FileSystem.isDirectory(folder) {
+            throw InputError("\(folder): no such profile folder (--profiles)")
+        }
         let real = FileSystem.realPath(file) ?? file
-        let catalog = ProfileCatalog.load(directories: [FileSystem.dirname(real)])
+        var catalog = ProfileCatalog.load(directories: profileDirectories.isEmpty ? [FileSystem.dirname(real)] : profileDirectories,
+                                          excluding: [real])
+        catalog.add(path: real)
         if let profile = catalog.profiles.values.first(where: { $0.file.flatMap(FileSystem.realPath) == real }) { return profile }
         let own = catalog.errors.filter { error in error.issues.contains { $0.file.flatMap(FileSystem.realPath) == real } }
-        let reasons = (own.isEmpty ? catalog.errors : own).map(\.description)
+        var reasons = (own.isEmpty ? catalog.errors : own).map(\.description)
+        if profileDirectories.isEmpty, reasons.contains(where: { $0.contains("extends unknown profile") }) {
+            reasons.append("(the profile extends one in another folder: name the folders with --profiles DIR)")
+        }
         throw InputError(reasons.isEmpty ? "\(file): no profile read from this file" : reasons.joined(separator: "\n"))
     }
 
