@@ -30,8 +30,8 @@ enum ConformancePhase: String, Sendable {
 /// are a controller's); nothing after `destroy` returned. `log` and the
 /// clocks are [thread-safe].
 final class ConformanceHost: @unchecked Sendable {
-    // @unchecked: `table` is written once in init and then only read; all
-    // mutable state is behind `state`'s lock.
+    // @unchecked: `table` points to memory written once in init and then
+    // only read; all mutable state is behind `state`'s lock.
     struct State {
         var phase: ConformancePhase = .idle
         var callThread: pthread_t?
@@ -68,7 +68,8 @@ final class ConformanceHost: @unchecked Sendable {
     let clock = SystemClock()
     /// Published timestamps must lie between this and the time of publishing.
     let startNs: Int64
-    private(set) var table: UnsafeMutablePointer<sy_host_api>!
+    /// The table handed to `create`; its `context` is this object.
+    let table = UnsafeMutablePointer<sy_host_api>.allocate(capacity: 1)
 
     init(deviceId: String, profile: DeviceProfile, startNs: Int64) {
         self.deviceId = deviceId
@@ -76,7 +77,6 @@ final class ConformanceHost: @unchecked Sendable {
         directory = ChannelDirectory()
         handles = directory.register(device: deviceId, profile: profile)
         owned = Set(handles)
-        table = UnsafeMutablePointer<sy_host_api>.allocate(capacity: 1)
         table.initialize(to: sy_host_api(
             struct_size: UInt32(MemoryLayout<sy_host_api>.size),
             // Retained for the life of the process, like the table: see below.
