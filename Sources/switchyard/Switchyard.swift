@@ -22,7 +22,7 @@ struct Refused: Error, CustomStringConvertible {
 
 struct PluginCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "plugin", abstract: "List and inspect plugins.", subcommands: [List.self, Inspect.self])
+        commandName: "plugin", abstract: "List, inspect and test plugins.", subcommands: [List.self, Inspect.self, Test.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Load every plugin in the plugin folders and list them, with the refused ones and why.")

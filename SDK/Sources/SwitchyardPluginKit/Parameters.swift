@@ -1,8 +1,9 @@
 import SwitchyardJSON
 
 /// An instance's parameters. The host has already checked them against the
-/// class's declared schema and filled in defaults, so a getter fails only if
-/// the plugin asks for something it did not declare. No getter traps, on any
+/// class's declared schema and filled in defaults, and the kit checks them
+/// again against the declaration before `init` and `configure` see them, so
+/// a getter fails only if the plugin asks for something it did not declare. No getter traps, on any
 /// value: a plugin runs inside the host, and a trap there stops the edge.
 public struct Parameters: Sendable, Equatable {
     /// Every parameter by name, as the instance config carries them.

@@ -134,9 +134,14 @@ private let createInstance: @convention(c) (
         for (group, members) in json["poll_groups"]?.objectValue ?? [:] {
             pollGroups[group] = members.arrayValue?.compactMap(\.stringValue) ?? []
         }
+        let parameters = Parameters(json["parameters"]?.objectValue ?? [:])
+        try parameters.check(against: type.parameters)
+        if let driver = type as? any Driver.Type, let connection = driver.connection {
+            try Parameters(json["connection"]?.objectValue ?? [:]).check(against: connection, prefix: "connection")
+        }
         let config = InstanceConfig(
             id: json["id"]?.stringValue ?? "",
-            parameters: Parameters(json["parameters"]?.objectValue ?? [:]),
+            parameters: parameters,
             profile: json["profile"],
             connection: json["connection"],
             pollGroups: pollGroups,
@@ -154,7 +159,10 @@ private let configureInstance: @convention(c) (sy_instance?, UnsafePointer<CChar
     let status = guarded(error, capacity) {
         let json: JSONValue
         do { json = try JSONValue(parsing: string(parametersJSON)) } catch { throw PluginError.invalid("parameters are not JSON: \(error)") }
-        result = try InstanceBox.from(instance).object.configure(Parameters(json.objectValue ?? [:]))
+        let box = InstanceBox.from(instance)
+        let parameters = Parameters(json.objectValue ?? [:])
+        try parameters.check(against: type(of: box.object).parameters)
+        result = try box.object.configure(parameters)
     }
     if status == SY_OK, case .needsRecreate = result { return SY_ERR_NEEDS_RECREATE }
     return status
