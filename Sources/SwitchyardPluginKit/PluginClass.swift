@@ -39,10 +39,22 @@ public protocol PluginClass: AnyObject {
 
     /// [control] A parameter change. The default applies nothing hot.
     func configure(_ parameters: Parameters) throws -> Reconfiguration
+
+    /// [thread-safe] The class's own checks of an instance config, without
+    /// an instance (ABI 1.2 `validate`): throw `PluginError.invalid` with a
+    /// message naming the field for what `init` would refuse and the schema
+    /// cannot express (`min_soc` not below `max_soc`, an empty time window).
+    /// `config` is what `init` would get, without `dataDirectory`. The host
+    /// runs it wherever a config is validated (`switchyard-edge check`,
+    /// `switchyard config validate`, every apply, the sync agent), possibly
+    /// on several threads at once: no I/O, no host calls, no shared state,
+    /// never block. The default accepts every config.
+    static func validate(_ config: InstanceConfig) throws
 }
 
 extension PluginClass {
     public func configure(_ parameters: Parameters) throws -> Reconfiguration { .needsRecreate }
+    public static func validate(_ config: InstanceConfig) throws {}
 }
 
 /// A controller: runs every cycle on the cycle thread, reads the process

@@ -66,7 +66,8 @@ public enum PluginExport {
                 configure: configureInstance,
                 destroy: destroyInstance,
                 driver: kind == SY_KIND_DRIVER ? driverTable : nil,
-                controller: kind == SY_KIND_CONTROLLER ? controllerTable : nil
+                controller: kind == SY_KIND_CONTROLLER ? controllerTable : nil,
+                validate: validateInstance
             ))
             state = Descriptor(descriptor: UnsafePointer(d))
             return UnsafePointer(d)
@@ -121,23 +122,40 @@ private let createInstance: @convention(c) (
         guard let type = registry.withLock({ $0.classes[name] }) else {
             throw PluginError(.unsupported, "this plugin has no class \"\(name)\"")
         }
-        let json: JSONValue
-        do { json = try JSONValue(parsing: string(configJSON)) } catch { throw PluginError.invalid("instance config is not JSON: \(error)") }
-        var pollGroups: [String: [String]] = [:]
-        for (group, members) in json["poll_groups"]?.objectValue ?? [:] {
-            pollGroups[group] = members.arrayValue?.compactMap(\.stringValue) ?? []
-        }
-        let config = InstanceConfig(
-            id: json["id"]?.stringValue ?? "",
-            parameters: Parameters(json["parameters"]?.objectValue ?? [:]),
-            profile: json["profile"],
-            connection: json["connection"],
-            pollGroups: pollGroups,
-            dataDirectory: json["data_directory"]?.stringValue
-        )
         let context = HostContext(host)
-        let object = try type.init(host: context, config: config)
+        let object = try type.init(host: context, config: instanceConfig(configJSON))
         out.pointee = Unmanaged.passRetained(InstanceBox(object, host: context)).toOpaque()
+    }
+}
+
+/// The instance config JSON of `create` and `validate` as an `InstanceConfig`.
+private func instanceConfig(_ text: UnsafePointer<CChar>?) throws(PluginError) -> InstanceConfig {
+    let json: JSONValue
+    do { json = try JSONValue(parsing: string(text)) } catch { throw PluginError.invalid("instance config is not JSON: \(error)") }
+    var pollGroups: [String: [String]] = [:]
+    for (group, members) in json["poll_groups"]?.objectValue ?? [:] {
+        pollGroups[group] = members.arrayValue?.compactMap(\.stringValue) ?? []
+    }
+    return InstanceConfig(
+        id: json["id"]?.stringValue ?? "",
+        parameters: Parameters(json["parameters"]?.objectValue ?? [:]),
+        profile: json["profile"],
+        connection: json["connection"],
+        pollGroups: pollGroups,
+        dataDirectory: json["data_directory"]?.stringValue
+    )
+}
+
+/// [thread-safe] `validate` (ABI 1.2): the class's static `validate`, inside
+/// the same catch-all as every other call, so a thrown error is a refusal.
+private let validateInstance: @convention(c) (UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafeMutablePointer<CChar>?, Int) -> sy_status = {
+    className, configJSON, error, capacity in
+    guarded(error, capacity) {
+        let name = string(className)
+        guard let type = registry.withLock({ $0.classes[name] }) else {
+            throw PluginError(.unsupported, "this plugin has no class \"\(name)\"")
+        }
+        try type.validate(instanceConfig(configJSON))
     }
 }
 

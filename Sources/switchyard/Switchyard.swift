@@ -122,7 +122,7 @@ struct ConfigCommand: ParsableCommand {
             let (pluginCatalog, profileCatalog) = try setup.load()
             do {
                 let config = try EdgeSetup.readConfig(file)
-                let resolved = try ConfigValidator(classes: pluginCatalog.classes, profiles: profileCatalog.profiles).resolve(config)
+                let resolved = try pluginCatalog.validate(config, profiles: profileCatalog)
                 print("\(file): valid — \(resolved.devices.count) devices, \(resolved.controllers.count) controllers, \(config.alarms.count) alarms")
             } catch let error as SwitchyardModel.ValidationError {
                 throw Refused(message: error.inFile(file).description)

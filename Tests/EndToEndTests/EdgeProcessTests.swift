@@ -85,6 +85,22 @@ struct Program {
         #expect(broken.stderr.contains("\(file): invalid JSON at line 2, column 14"), "\(broken.stderr)")
     }
 
+    /// What a plugin refuses (here: an empty daylight window) is refused by
+    /// `check` and `config validate`, which create no instances.
+    @Test func checkRunsThePluginsOwnChecks() throws {
+        let dir = TestPaths.temporaryDirectory()
+        let file = dir + "/site.json"
+        var text = try String(contentsOfFile: TestPaths.packageRoot + "/examples/simulated-site.json", encoding: .utf8)
+        text = text.replacingOccurrences(of: "\"peak_w\": 8000", with: "\"peak_w\": 8000, \"sunrise_hour\": 20, \"sunset_hour\": 8")
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        let expected = "\(file): devices[1].parameters: (device pv) SimulatedPV of switchyard.simulated-devices 1.0.0 refused it: "
+            + "sunset_hour (8.0) must be after sunrise_hour (20.0)"
+        let check = try Program.run("switchyard-edge", ["check", file])
+        #expect(check.status == 1 && check.stderr.contains(expected), "\(check.stderr)")
+        let validate = try Program.run("switchyard", ["config", "validate", file])
+        #expect(validate.status == 1 && validate.stderr.contains(expected), "\(validate.stderr)")
+    }
+
     @Test func theExampleFileIsTheEmbeddedDemoSite() throws {
         let r = try Program.run("switchyard-edge", ["example-config"])
         #expect(r.status == 0)
@@ -104,7 +120,7 @@ struct Program {
         try "junk".write(toFile: dir + "/libjunk.so", atomically: true, encoding: .utf8)
         let r = try Program.run("switchyard", ["plugin", "list", "--plugins", dir])
         #expect(r.status == 0)
-        #expect(r.stdout.contains("switchyard.balancing 1.0.0  controller  ABI 1.1  BalancingController"))
+        #expect(r.stdout.contains("switchyard.balancing 1.0.0  controller  ABI 1.2  BalancingController"))
         #expect(r.stdout.contains("REFUSED \(dir)/libjunk.so: not a loadable shared object: expected an ELF shared object, found no ELF header"))
     }
 
