@@ -154,6 +154,46 @@ struct Program {
         #expect(missing.stderr.contains("refused: /nonexistent/libx.so: no such file"))
     }
 
+    /// `plugin inspect` shows every keyword the host validates; a schema
+    /// using each one, nested members and array items included.
+    @Test func inspectShowsEverySchemaKeywordTheHostValidates() throws {
+        let dir = TestPaths.temporaryDirectory()
+        let manifest = #"""
+        {"classes":[{"name":"KeywordSensor","description":"every keyword","parameters":{"type":"object","title":"ignored","required":["count"],
+          "properties":{
+            "ratio":{"type":"number","minimum":0,"maximum":1,"default":0.5,"unit":"%","hot":true,"description":"A ratio"},
+            "step":{"type":"number","exclusiveMinimum":0,"exclusiveMaximum":10},
+            "mode":{"type":"string","enum":["a","b"],"default":"a"},
+            "count":{"type":"integer","minimum":1},
+            "meter":{"type":"string","device":"meter"},
+            "limits":{"type":"array","items":{"type":"number","minimum":0}},
+            "extra":{"type":"object","properties":{"x":{"type":"boolean"}},"required":["x"],"additionalProperties":true},
+            "anything":{}}}}]}
+        """#
+        let path = try CFixture.build(CFixture.plugin(manifest: manifest.replacingOccurrences(of: "\n", with: "")), name: "keywords", in: dir)
+        let r = try Program.run("switchyard", ["plugin", "inspect", path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let expected = """
+        class KeywordSensor — every keyword
+          parameters:
+            anything: any
+            count: integer, >= 1, required
+            extra: object, other members accepted
+              x: boolean, required
+            limits: array
+              items[]: number, >= 0
+            meter: string, device with meter.*
+            mode: string, one of "a"|"b", default "a"
+            ratio: number, [%], >= 0, <= 1, default 0.5, hot
+                A ratio
+            step: number, > 0, < 10
+        """
+        #expect(r.stdout.contains(expected), "\(r.stdout)")
+        #expect(r.stdout.contains("validate no: the schema only"), "the fixture has no validate")
+        let shipped = try Program.run("switchyard", ["plugin", "inspect", TestPaths.plugin("BalancingController")])
+        #expect(shipped.stdout.contains("validate yes: the plugin checks instance configs itself (ABI 1.2)"), "\(shipped.stdout)")
+    }
+
     @Test func lintsProfiles() throws {
         let ok = try Program.run("switchyard", ["profile", "lint", TestPaths.profileDirectory + "/simulated/simulated_battery.json"])
         #expect(ok.status == 0)
