@@ -18,14 +18,27 @@ extension PluginCatalog {
     /// what a plugin that breaks it costs (its thread is left behind).
     public static let validateTimeoutNs: Int64 = 2_000_000_000
 
+    /// Where the plugins' `validate` calls run.
+    public enum ValidateIsolation: Sendable {
+        /// On a helper thread of this process: a call that blocks is a
+        /// refusal and leaves its thread behind; a crash takes the process
+        /// down. For the edge, which has threads of its own running.
+        case thread
+        /// In forked child processes: a call that crashes or blocks is a
+        /// refusal and the child is gone. Only for a process with no other
+        /// threads (the `check` and `config validate` commands): a child of
+        /// a threaded process could inherit a lock held by another thread.
+        case process
+    }
+
     /// Checks `config` against these plugins and `profiles`, and then with
     /// the plugins' own `validate`. Throws every issue with its path; a
     /// plugin's refusal is reported at the instance's `parameters`, naming
     /// the device or controller, the class and the plugin's message.
-    public func validate(_ config: EdgeConfig, profiles: ProfileCatalog,
-                         timeoutNs: Int64 = PluginCatalog.validateTimeoutNs) throws(ValidationError) -> ResolvedConfig {
+    public func validate(_ config: EdgeConfig, profiles: ProfileCatalog, timeoutNs: Int64 = PluginCatalog.validateTimeoutNs,
+                         isolation: ValidateIsolation = .thread) throws(ValidationError) -> ResolvedConfig {
         let resolved = try ConfigValidator(classes: classes, profiles: profiles.profiles).resolve(config)
-        try checkInstances(resolved, timeoutNs: timeoutNs)
+        try checkInstances(resolved, timeoutNs: timeoutNs, isolation: isolation)
         return resolved
     }
 
@@ -33,7 +46,8 @@ extension PluginCatalog {
     /// `resolved` whose plugin has `validate`; plugins of ABI 1.0 and 1.1
     /// are skipped. Schema validation must have passed: the plugins get the
     /// parameters with defaults filled in, as `create` would.
-    public func checkInstances(_ resolved: ResolvedConfig, timeoutNs: Int64 = PluginCatalog.validateTimeoutNs) throws(ValidationError) {
+    public func checkInstances(_ resolved: ResolvedConfig, timeoutNs: Int64 = PluginCatalog.validateTimeoutNs,
+                               isolation: ValidateIsolation = .thread) throws(ValidationError) {
         var calls: [PluginValidateCall] = []
         for device in resolved.devices {
             guard let plugin = plugin(forClass: device.profile.driver), plugin.validates else { continue }
@@ -46,7 +60,10 @@ extension PluginCatalog {
                                             path: controller.config.path.appending("parameters"), subject: "controller \(controller.config.id)"))
         }
         guard !calls.isEmpty else { return }
-        let refusals = PluginValidateCall.run(calls, timeoutNs: timeoutNs)
+        let refusals = switch isolation {
+        case .thread: PluginValidateCall.run(calls, timeoutNs: timeoutNs)
+        case .process: PluginValidateCall.runInChildren(calls, timeoutNs: timeoutNs)
+        }
         let issues = zip(calls, refusals).compactMap { call, refusal in
             refusal.map { ValidationIssue(path: call.path, message: "(\(call.subject)) \(call.className) of \(call.plugin.id) \(call.plugin.version) refused it: \($0)") }
         }
@@ -138,6 +155,11 @@ struct PluginValidateCall: Sendable {
         if Self.hung.withLock({ $0.contains(hungKey) }) {
             return "its validate did not return earlier in this process (validate must not block); not called again until the plugin is replaced"
         }
+        return callPlugin()
+    }
+
+    /// The plugin's answer, without the bookkeeping of `call`.
+    func callPlugin() -> String? {
         guard let validate = plugin.validateFunction else { return nil }
         let capacity = PluginInstance.errorCapacity
         var buffer = [CChar](repeating: 0, count: capacity)

@@ -142,7 +142,9 @@ struct ConfigCommand: ParsableCommand {
             let (pluginCatalog, profileCatalog) = try setup.load()
             do {
                 let config = try EdgeSetup.readConfig(file)
-                let resolved = try pluginCatalog.validate(config, profiles: profileCatalog)
+                // Plugins' validate calls run in child processes: one that traps or
+                // hangs is a refusal, not the end of the command.
+                let resolved = try pluginCatalog.validate(config, profiles: profileCatalog, isolation: .process)
                 print("\(file): valid — \(resolved.devices.count) devices, \(resolved.controllers.count) controllers, \(config.alarms.count) alarms")
             } catch let error as SwitchyardModel.ValidationError {
                 throw Refused(message: error.inFile(file).description)

@@ -101,6 +101,53 @@ struct Program {
         #expect(validate.status == 1 && validate.stderr.contains(expected), "\(validate.stderr)")
     }
 
+    /// `check` and `config validate` run the plugins' validate calls in
+    /// child processes: one that aborts or never returns is a refusal of
+    /// its device, the command goes on with the rest and ends normally.
+    @Test func checkSurvivesAValidateThatCrashesOrHangs() throws {
+        let dir = TestPaths.temporaryDirectory()
+        let plugins = dir + "/plugins", profiles = dir + "/profiles"
+        for d in [plugins, profiles] { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) }
+        for (name, body) in [("Crash", "abort();"), ("Hang", "for (;;) pause();")] {
+            let source = """
+            #include <stdlib.h>
+            #include <unistd.h>
+            #include "switchyard_plugin.h"
+            static sy_status fx_create(const sy_host_api *h, const char *c, const char *j, sy_instance *o, char *e, size_t n) { *o = malloc(1); return SY_OK; }
+            static sy_status fx_configure(sy_instance i, const char *p, char *e, size_t n) { return SY_OK; }
+            static void fx_destroy(sy_instance i) { free(i); }
+            static sy_status fx_start(sy_instance i, char *e, size_t n) { return SY_OK; }
+            static sy_status fx_poll(sy_instance i, const char *g, char *e, size_t n) { return SY_OK; }
+            static sy_status fx_write(sy_instance i, const sy_setpoint *s, size_t c, char *e, size_t n) { return SY_OK; }
+            static void fx_stop(sy_instance i) {}
+            static sy_status fx_validate(const char *c, const char *j, char *e, size_t n) { \(body) }
+            static const sy_driver_api driver = { sizeof(sy_driver_api), fx_start, fx_poll, fx_write, fx_stop };
+            static const sy_plugin_descriptor d = { SY_ABI_MAJOR, SY_ABI_MINOR, sizeof(sy_plugin_descriptor), SY_KIND_DRIVER,
+                "test.\(name.lowercased())", "1.0.0", "{\\"classes\\":[{\\"name\\":\\"\(name)Sensor\\"}]}",
+                fx_create, fx_configure, fx_destroy, &driver, NULL, fx_validate };
+            const sy_plugin_descriptor *switchyard_plugin_entry_v1(void) { return &d; }
+            """
+            _ = try CFixture.build(source, name: name, in: plugins)
+            try #"{"id": "\#(name.lowercased())", "driver": "\#(name)Sensor", "channels": [{"name": "Value"}]}"#
+                .write(toFile: profiles + "/\(name).json", atomically: true, encoding: .utf8)
+        }
+        let file = dir + "/site.json"
+        try #"""
+        {"version": 1, "edge_id": "e", "devices": [
+          {"device_id": "c", "profile": "crash"}, {"device_id": "h", "profile": "hang"},
+          {"device_id": "pv", "profile": "simulated_pv", "parameters": {"sunrise_hour": 20, "sunset_hour": 8}}]}
+        """#.write(toFile: file, atomically: true, encoding: .utf8)
+        let options = ["--plugins", plugins, "--plugins", TestPaths.pluginDirectory, "--profiles", profiles, "--profiles", TestPaths.profileDirectory]
+        for command in [["switchyard-edge", "check"], ["switchyard", "config", "validate"]] {
+            let r = try Program.run(command[0], Array(command.dropFirst()) + [file] + options)
+            #expect(r.status == 1, "\(command): \(r.stderr)")
+            #expect(r.stderr.contains("devices[0].parameters: (device c) CrashSensor of test.crash 1.0.0 refused it: its validate crashed (signal 6"), "\(r.stderr)")
+            #expect(r.stderr.contains("devices[1].parameters: (device h) HangSensor of test.hang 1.0.0 refused it: its validate did not return within 2 s"), "\(r.stderr)")
+            #expect(r.stderr.contains("devices[2].parameters: (device pv) SimulatedPV of switchyard.simulated-devices 1.0.0 refused it: sunset_hour (8.0)"),
+                    "the calls after them still ran: \(r.stderr)")
+        }
+    }
+
     @Test func theExampleFileIsTheEmbeddedDemoSite() throws {
         let r = try Program.run("switchyard-edge", ["example-config"])
         #expect(r.status == 0)
