@@ -49,21 +49,25 @@ extension PluginCatalog {
     public func checkInstances(_ resolved: ResolvedConfig, timeoutNs: Int64 = PluginCatalog.validateTimeoutNs,
                                isolation: ValidateIsolation = .thread) throws(ValidationError) {
         var calls: [PluginValidateCall] = []
+        func add(_ plugin: LoadedPlugin?, _ className: String, _ config: JSONValue, _ path: JSONPath, _ subject: String) {
+            guard let plugin, plugin.validates else { return }
+            let call = PluginValidateCall(plugin: plugin, className: className, config: config, path: path, subject: subject)
+            if !PluginValidateCall.wasAccepted(call) { calls.append(call) }
+        }
         for device in resolved.devices {
-            guard let plugin = plugin(forClass: device.profile.driver), plugin.validates else { continue }
-            calls.append(PluginValidateCall(plugin: plugin, className: device.profile.driver, configJSON: device.instanceConfig(dataDirectory: nil).canonicalText,
-                                            path: device.config.path.appending("parameters"), subject: "device \(device.id)"))
+            add(plugin(forClass: device.profile.driver), device.profile.driver, device.instanceConfig(dataDirectory: nil),
+                device.config.path.appending("parameters"), "device \(device.id)")
         }
         for controller in resolved.controllers {
-            guard let plugin = plugin(forClass: controller.config.className), plugin.validates else { continue }
-            calls.append(PluginValidateCall(plugin: plugin, className: controller.config.className, configJSON: controller.instanceConfig.canonicalText,
-                                            path: controller.config.path.appending("parameters"), subject: "controller \(controller.config.id)"))
+            add(plugin(forClass: controller.config.className), controller.config.className, controller.instanceConfig,
+                controller.config.path.appending("parameters"), "controller \(controller.config.id)")
         }
         guard !calls.isEmpty else { return }
         let refusals = switch isolation {
         case .thread: PluginValidateCall.run(calls, timeoutNs: timeoutNs)
         case .process: PluginValidateCall.runInChildren(calls, timeoutNs: timeoutNs)
         }
+        for (call, refusal) in zip(calls, refusals) where refusal == nil { PluginValidateCall.noteAccepted(call) }
         let issues = zip(calls, refusals).compactMap { call, refusal in
             refusal.map { ValidationIssue(path: call.path, message: "(\(call.subject)) \(call.className) of \(call.plugin.id) \(call.plugin.version) refused it: \($0)") }
         }
@@ -97,9 +101,34 @@ extension ResolvedConfig.Controller {
 struct PluginValidateCall: Sendable {
     let plugin: LoadedPlugin
     let className: String
-    let configJSON: String
+    let config: JSONValue
     let path: JSONPath
     let subject: String
+
+    /// Instance configs a plugin image accepted: validate is pure, so the
+    /// same config is accepted again, and an apply that keeps most devices
+    /// does not encode their configs and call their plugins again.
+    /// Refusals are not kept. Bounded: cleared when it grows past 4096.
+    private static let accepted = Mutex<Set<AcceptedKey>>([])
+
+    /// The plugin is named by the file it was mapped from: a changed
+    /// library is mapped from a new path, so its answers are its own.
+    private struct AcceptedKey: Hashable, Sendable {
+        let image: String
+        let className: String
+        let config: JSONValue
+    }
+
+    private var acceptedKey: AcceptedKey { AcceptedKey(image: plugin.loadedFrom, className: className, config: config) }
+
+    static func wasAccepted(_ call: PluginValidateCall) -> Bool { accepted.withLock { $0.contains(call.acceptedKey) } }
+
+    static func noteAccepted(_ call: PluginValidateCall) {
+        accepted.withLock { set in
+            if set.count >= 4096 { set.removeAll() }
+            set.insert(call.acceptedKey)
+        }
+    }
 
     /// Classes whose `validate` did not return in time, by plugin image and
     /// class: they are not called again in this process (each call would
@@ -163,7 +192,7 @@ struct PluginValidateCall: Sendable {
         guard let validate = plugin.validateFunction else { return nil }
         let capacity = PluginInstance.errorCapacity
         var buffer = [CChar](repeating: 0, count: capacity)
-        let status = configJSON.withCString { json in
+        let status = config.canonicalText.withCString { json in
             className.withCString { name in
                 buffer.withUnsafeMutableBufferPointer { validate(name, json, $0.baseAddress, capacity) }
             }

@@ -48,14 +48,21 @@ public protocol PluginClass: AnyObject {
     /// runs it wherever a config is validated (`switchyard-edge check`,
     /// `switchyard config validate`, every apply, the sync agent), possibly
     /// on several threads at once: no I/O, no host calls, no shared state,
-    /// never block. The default accepts every config.
+    /// never block. The default accepts every config (a plugin whose
+    /// classes all keep it exports no `validate`, so the host skips them).
     static func validate(_ config: InstanceConfig) throws
 }
 
 extension PluginClass {
     public func configure(_ parameters: Parameters) throws -> Reconfiguration { .needsRecreate }
-    public static func validate(_ config: InstanceConfig) throws {}
+    /// Accepts every config. It throws a marker only the kit sees: that is
+    /// how the kit tells a class without checks of its own, whose configs it
+    /// then accepts without parsing them.
+    public static func validate(_ config: InstanceConfig) throws { throw AcceptsEverything() }
 }
+
+/// Thrown by the default `validate`; the kit turns it into an acceptance.
+struct AcceptsEverything: Error {}
 
 /// A controller: runs every cycle on the cycle thread, reads the process
 /// image and writes setpoints. Must not block or do I/O.

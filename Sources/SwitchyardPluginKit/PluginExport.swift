@@ -52,7 +52,11 @@ public enum PluginExport {
             if let existing = state { return existing.descriptor }
             var table: [String: any PluginClass.Type] = [:]
             for c in classes { table[c.className] = c }
-            registry.withLock { $0 = ClassTable(classes: table) }
+            // A class with checks of its own answers anything but the
+            // default's marker, even for an empty config (validate is pure).
+            var validating: Set<String> = []
+            for c in classes where hasOwnValidate(c) { validating.insert(c.className) }
+            registry.withLock { $0 = ClassTable(classes: table, validating: validating) }
             let d = UnsafeMutablePointer<sy_plugin_descriptor>.allocate(capacity: 1)
             d.initialize(to: sy_plugin_descriptor(
                 abi_major: UInt32(SY_ABI_MAJOR),
@@ -67,12 +71,25 @@ public enum PluginExport {
                 destroy: destroyInstance,
                 driver: kind == SY_KIND_DRIVER ? driverTable : nil,
                 controller: kind == SY_KIND_CONTROLLER ? controllerTable : nil,
-                validate: validateInstance
+                validate: validating.isEmpty ? nil : validateInstance
             ))
             state = Descriptor(descriptor: UnsafePointer(d))
             return UnsafePointer(d)
         }
     }
+}
+
+/// Whether `type` declares a `validate` of its own: only the default throws
+/// `AcceptsEverything`, whatever the config (validate is pure, so probing it
+/// with an empty one is harmless).
+private func hasOwnValidate(_ type: any PluginClass.Type) -> Bool {
+    let empty = InstanceConfig(id: "", parameters: Parameters([:]), profile: nil, connection: nil, pollGroups: [:], dataDirectory: nil)
+    do {
+        try type.validate(empty)
+    } catch let error {
+        return !(error is AcceptsEverything)
+    }
+    return true
 }
 
 /// The descriptor, built once. @unchecked: the pointee is immutable after
@@ -85,6 +102,8 @@ private let exported = Mutex<Descriptor?>(nil)
 /// @unchecked: metatypes are immutable values; the table is replaced whole.
 private struct ClassTable: @unchecked Sendable {
     var classes: [String: any PluginClass.Type] = [:]
+    /// The classes with a `validate` of their own.
+    var validating: Set<String> = []
 }
 
 private let registry = Mutex(ClassTable())
@@ -152,10 +171,11 @@ private let validateInstance: @convention(c) (UnsafePointer<CChar>?, UnsafePoint
     className, configJSON, error, capacity in
     guarded(error, capacity) {
         let name = string(className)
-        guard let type = registry.withLock({ $0.classes[name] }) else {
-            throw PluginError(.unsupported, "this plugin has no class \"\(name)\"")
-        }
-        try type.validate(instanceConfig(configJSON))
+        let (type, ownChecks) = registry.withLock { ($0.classes[name], $0.validating.contains(name)) }
+        guard let type else { throw PluginError(.unsupported, "this plugin has no class \"\(name)\"") }
+        // Without checks of its own, the config is not even parsed.
+        guard ownChecks else { return }
+        do { try type.validate(instanceConfig(configJSON)) } catch is AcceptsEverything {}
     }
 }
 

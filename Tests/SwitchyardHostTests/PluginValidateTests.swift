@@ -141,6 +141,30 @@ import SwitchyardTestSupport
         #expect(try plugins.validate(good, profiles: profiles).devices.count == 1)
     }
 
+    /// The kit exports `validate` only for a plugin with a class that
+    /// declares one, so the host does not encode and the plugin does not
+    /// parse (a Modbus device's whole profile) configs nobody checks.
+    @Test func aSwiftPluginWithoutChecksOfItsOwnExportsNoValidate() {
+        let (plugins, _) = Self.catalogs()
+        #expect(plugins.plugins.first { $0.id == "switchyard.modbus" }?.validates == false, "\(plugins.plugins.map(\.id))")
+        #expect(plugins.plugins.first { $0.id == "switchyard.test-probe" }?.validates == false)
+        #expect(plugins.plugins.first { $0.id == "switchyard.simulated-devices" }?.validates == true, "SimulatedPV has its own")
+    }
+
+    /// validate is pure: a config a plugin accepted is not sent to it again
+    /// (an apply that keeps most devices), a changed one is.
+    @Test func anAcceptedConfigIsNotCheckedAgain() throws {
+        let counter = dir + "/calls"
+        let body = #"FILE *f = fopen("\#(counter)", "a"); if (f) { fputs("x", f); fclose(f); } return SY_OK;"#
+        let (plugins, profiles, config) = try fixtureSite(Self.fixture(id: "test.counts", validate: body), name: "counts")
+        _ = try plugins.validate(config, profiles: profiles)
+        _ = try plugins.validate(config, profiles: profiles)
+        #expect(try String(contentsOfFile: counter, encoding: .utf8) == "x")
+        let changed = try EdgeConfig(parsing: #"{"version": 1, "edge_id": "e", "devices": [{"device_id": "f", "profile": "fixture", "parameters": {"gain": 5}}]}"#, file: nil)
+        _ = try plugins.validate(changed, profiles: profiles)
+        #expect(try String(contentsOfFile: counter, encoding: .utf8) == "xx")
+    }
+
     @Test func aValidateThatNeverReturnsIsARefusalAndIsNotCalledAgain() throws {
         // Counts its calls in a file, then blocks for good.
         let counter = dir + "/calls"
