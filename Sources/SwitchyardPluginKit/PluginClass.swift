@@ -48,8 +48,11 @@ public protocol PluginClass: AnyObject {
     /// runs it wherever a config is validated (`switchyard-edge check`,
     /// `switchyard config validate`, every apply, the sync agent), possibly
     /// on several threads at once: no I/O, no host calls, no shared state,
-    /// never block. The default accepts every config (a plugin whose
-    /// classes all keep it exports no `validate`, so the host skips them).
+    /// never block, never trap. The kit calls it once with an empty config
+    /// when the plugin is loaded, to learn whether the class has checks of
+    /// its own: throwing is the right answer to that one. The default
+    /// accepts every config (a plugin whose classes all keep it exports no
+    /// `validate`, so the host skips them).
     static func validate(_ config: InstanceConfig) throws
 }
 
