@@ -59,6 +59,12 @@ final class BalancingController: Controller {
         self.parameters = config.parameters
     }
 
+    /// What `Settings` refuses (an empty SoC window, say) is refused when
+    /// the config is validated, before any apply.
+    static func validate(_ config: InstanceConfig) throws {
+        _ = try Settings(config.parameters)
+    }
+
     private var parameters: Parameters
 
     func configure(_ new: Parameters) throws -> Reconfiguration {

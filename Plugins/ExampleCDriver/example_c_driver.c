@@ -101,6 +101,31 @@ static sy_status sensor_create(const sy_host_api *host, const char *class_name, 
     return SY_OK;
 }
 
+/* [thread-safe] (ABI 1.2) What create would refuse, found without creating
+ * anything: a profile that lacks one of the channels this driver resolves,
+ * or parameters apply_parameters refuses. No I/O, no host calls, no state:
+ * the host may call it on any thread, for several configs at once. */
+static sy_status sensor_validate(const char *class_name, const char *config_json, char *error, size_t capacity) {
+    if (strcmp(class_name, "ExampleCSensor") != 0) {
+        copy_message(error, capacity, "unknown class");
+        return SY_ERR_UNSUPPORTED;
+    }
+    static const char *const needed[] = { "Temperature", "Setpoint", "SetpointEcho" };
+    for (size_t i = 0; i < sizeof needed / sizeof needed[0]; i++) {
+        char pattern[64];
+        snprintf(pattern, sizeof pattern, "\"name\":\"%s\"", needed[i]);
+        if (strstr(config_json, pattern) == NULL) {
+            char message[160];
+            snprintf(message, sizeof message, "profile: no channel \"%s\" (ExampleCSensor needs Temperature, Setpoint and SetpointEcho)", needed[i]);
+            copy_message(error, capacity, message);
+            return SY_ERR_INVALID;
+        }
+    }
+    sensor scratch = { .offset = 20, .amplitude = 5 };
+    const char *parameters = strstr(config_json, "\"parameters\":");
+    return apply_parameters(&scratch, parameters ? parameters : "", error, capacity);
+}
+
 /* [control] */
 static sy_status sensor_configure(sy_instance instance, const char *parameters_json, char *error, size_t capacity) {
     return apply_parameters(instance, parameters_json, error, capacity);
@@ -150,6 +175,7 @@ static const sy_plugin_descriptor descriptor = {
     SY_KIND_DRIVER, "switchyard.example-c", "1.0.0", manifest,
     sensor_create, sensor_configure, sensor_destroy,
     &driver_api, NULL,
+    sensor_validate, /* ABI 1.2 */
 };
 
 const sy_plugin_descriptor *switchyard_plugin_entry_v1(void) { return &descriptor; }

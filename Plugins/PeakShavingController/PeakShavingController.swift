@@ -62,6 +62,12 @@ final class PeakShavingController: Controller {
         parameters = config.parameters
     }
 
+    /// What `Settings` refuses (an empty SoC window, say) is refused when
+    /// the config is validated, before any apply.
+    static func validate(_ config: InstanceConfig) throws {
+        _ = try Settings(config.parameters)
+    }
+
     func configure(_ new: Parameters) throws -> Reconfiguration {
         if BatterySite.needsRebinding(new, parameters) { return .needsRecreate }
         settings = try Settings(new)

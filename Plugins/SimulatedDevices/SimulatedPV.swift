@@ -31,7 +31,7 @@ final class SimulatedPV: Driver {
         let model = PVModel(
             peakW: try p.double("peak_w"), sunriseHour: try p.double("sunrise_hour"), sunsetHour: try p.double("sunset_hour"),
             cloudiness: try p.double("cloudiness"), utcOffsetHours: try p.double("utc_offset_hours"), seed: UInt64(try p.int("seed")))
-        guard model.sunsetHour > model.sunriseHour else { throw PluginError.invalid("sunset_hour must be after sunrise_hour") }
+        try Self.checkDaylight(sunrise: model.sunriseHour, sunset: model.sunsetHour)
         world = SiteWorld.named(try p.string("site"))
         activePower = try host.channel("pv.ActivePower")
         limit = try host.channel("pv.SetActivePowerLimit")
@@ -41,6 +41,17 @@ final class SimulatedPV: Driver {
     }
 
     deinit { world.leave(key) }
+
+    /// A day without daylight is refused at validation, not at the first apply.
+    static func validate(_ config: InstanceConfig) throws {
+        try checkDaylight(sunrise: config.parameters.double("sunrise_hour"), sunset: config.parameters.double("sunset_hour"))
+    }
+
+    static func checkDaylight(sunrise: Double, sunset: Double) throws(PluginError) {
+        guard sunset > sunrise else {
+            throw .invalid("sunset_hour (\(sunset)) must be after sunrise_hour (\(sunrise)): the day would have no daylight")
+        }
+    }
 
     func poll(group: String) throws {
         let now = host.monotonicNs

@@ -101,10 +101,12 @@ public final class EdgeHost: @unchecked Sendable {
         cycleContext.deallocate()
     }
 
-    /// Checks a config against the loaded plugins and profiles (or the given ones).
+    /// Checks a config against the loaded plugins and profiles (or the
+    /// given ones), including the plugins' own checks (`validate`, ABI 1.2;
+    /// `PluginCatalog.validate`).
     public func validate(_ config: EdgeConfig, plugins: PluginCatalog? = nil, profiles: ProfileCatalog? = nil) throws(ValidationError) -> ResolvedConfig {
         let current = catalogs.withLock { $0 }
-        return try ConfigValidator(classes: (plugins ?? current.plugins).classes, profiles: (profiles ?? current.profiles).profiles).resolve(config)
+        return try (plugins ?? current.plugins).validate(config, profiles: profiles ?? current.profiles)
     }
 
     /// [control] Loads the plugin and profile folders again and applies

@@ -47,10 +47,22 @@ public final class LoadedPlugin: @unchecked Sendable {
     /// version of ABI 1 defined them, indexed by minor version. A plugin built
     /// against an older minor has the smaller structs of its version; the host
     /// reads no field beyond them. abi.c checks that the 1.0 sizes never change.
-    /// 1.1 added `publish_text` and `report` to the host's table only.
-    static let descriptorSizeByMinor: [UInt32] = [80, 80]
-    static let driverTableSizeByMinor: [UInt32] = [40, 40]
-    static let controllerTableSizeByMinor: [UInt32] = [16, 16]
+    /// 1.1 added `publish_text` and `report` to the host's table only; 1.2
+    /// appended `validate` to the descriptor.
+    static let descriptorSizeByMinor: [UInt32] = [80, 80, 88]
+    static let driverTableSizeByMinor: [UInt32] = [40, 40, 40]
+    static let controllerTableSizeByMinor: [UInt32] = [16, 16, 16]
+
+    /// The plugin's own checks (ABI 1.2 `validate`), or nil: a plugin built
+    /// against 1.0 or 1.1 has none (its descriptor ends before the field),
+    /// and a 1.2 plugin may leave it NULL.
+    var validateFunction: (@convention(c) (UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafeMutablePointer<CChar>?, Int) -> sy_status)? {
+        guard abiMinor >= 2, descriptor.pointee.struct_size >= Self.descriptorSizeByMinor[2] else { return nil }
+        return descriptor.pointee.validate
+    }
+
+    /// Whether the plugin checks instance configs itself (`validate`, ABI 1.2).
+    public var validates: Bool { validateFunction != nil }
 
     /// Loads and checks the plugin at `path`. Nothing in the plugin is called
     /// before its ABI version has been checked, except the entry function

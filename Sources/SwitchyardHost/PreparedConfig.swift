@@ -122,17 +122,9 @@ final class PreparedConfig: @unchecked Sendable {
             let page = DevicePage(deviceId: device.id, handles: handles, staleAfterNs: stale)
             let context = InstanceContext(source: "device \(device.id)", deviceId: device.id, page: page, directory: directory,
                                           clock: clock, log: log, cycle: cycle)
-            var config: [String: JSONValue] = [
-                "id": .string(device.id),
-                "device_id": .string(device.id),
-                "profile": device.profile.document,
-                "parameters": device.parameters,
-                "poll_groups": .object(Dictionary(uniqueKeysWithValues: device.pollGroups.map { ($0.name, .array($0.channels.map(JSONValue.string))) })),
-            ]
-            if let connection = device.config.connection { config["connection"] = connection }
-            if let dataDirectory { config["data_directory"] = .string(dataDirectory + "/devices/" + device.id) }
             do {
-                let instance = try PluginInstance.create(plugin: plugin, className: device.profile.driver, config: .object(config), context: context)
+                let instance = try PluginInstance.create(plugin: plugin, className: device.profile.driver,
+                                                      config: device.instanceConfig(dataDirectory: dataDirectory), context: context)
                 let worker = DeviceWorker(device: device, instance: instance, page: page, clock: clock, log: log)
                 workers.append(worker)
                 created.workers.append(worker)
@@ -172,9 +164,9 @@ final class PreparedConfig: @unchecked Sendable {
             }
             let context = InstanceContext(source: "controller \(controller.config.id)", deviceId: nil, page: nil, directory: directory,
                                           clock: clock, log: log, cycle: cycle, available: available, unstarted: unstarted)
-            let config: JSONValue = ["id": .string(controller.config.id), "parameters": controller.parameters]
             do {
-                let instance = try PluginInstance.create(plugin: plugin, className: controller.config.className, config: config, context: context)
+                let instance = try PluginInstance.create(plugin: plugin, className: controller.config.className, config: controller.instanceConfig,
+                                                         context: context)
                 let slot = ControllerSlot(config: controller, instance: instance)
                 controllers.append(slot)
                 configs.append(controller)

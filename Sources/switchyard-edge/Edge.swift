@@ -237,7 +237,9 @@ struct Check: ParsableCommand {
         for error in profiles.errors { print("warning: profile refused: \(error)") }
         let document = try EdgeSetup.readConfig(config)
         do {
-            let resolved = try ConfigValidator(classes: plugins.classes, profiles: profiles.profiles).resolve(document)
+            // Plugins' validate calls run in child processes: one that traps or
+            // hangs is a refusal, not the end of `check`.
+            let resolved = try plugins.validate(document, profiles: profiles, isolation: .process)
             print("\(config): valid — \(resolved.devices.count) devices, \(resolved.controllers.count) controllers, \(document.alarms.count) alarms")
         } catch {
             throw ValidationExit(message: error.inFile(config).description)

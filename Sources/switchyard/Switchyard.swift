@@ -62,7 +62,8 @@ struct PluginCommand: ParsableCommand {
                     return .object(o)
                 }
                 let doc: JSONValue = ["id": .string(p.id), "version": .string(p.version), "kind": .string(p.kind.rawValue),
-                                      "abi": .string("\(p.abiMajor).\(p.abiMinor)"), "file": .string(p.path), "classes": .array(classes)]
+                                      "abi": .string("\(p.abiMajor).\(p.abiMinor)"), "file": .string(p.path), "validates": .bool(p.validates),
+                                      "classes": .array(classes)]
                 print(doc.prettyText)
                 return
             }
@@ -70,6 +71,7 @@ struct PluginCommand: ParsableCommand {
             print("kind     \(p.kind.rawValue)")
             print("ABI      \(p.abiMajor).\(p.abiMinor)")
             print("file     \(p.path)")
+            print("validate " + (p.validates ? "yes: the plugin checks instance configs itself (ABI 1.2)" : "no: the schema only"))
             for c in p.manifest.classes {
                 print("\nclass \(c.name)" + (c.description.map { " — \($0)" } ?? ""))
                 describe(c.parameters, title: "parameters")
@@ -77,23 +79,41 @@ struct PluginCommand: ParsableCommand {
             }
         }
 
+        /// Every keyword the host validates (`ParameterSchema`) is shown:
+        /// bounds, `enum`, `device`, defaults and `required`, `hot`, nested
+        /// object members and array `items` (indented under their member),
+        /// and `additionalProperties: true`. Only `title` is left out: the
+        /// host ignores it.
         func describe(_ schema: ParameterSchema, title: String) {
-            guard !schema.properties.isEmpty else {
+            guard !schema.properties.isEmpty || schema.additionalProperties else {
                 print("  \(title): none")
                 return
             }
-            print("  \(title):")
+            print("  \(title):" + (schema.additionalProperties ? " (other members accepted)" : ""))
+            members(of: schema, indent: "    ")
+        }
+
+        func members(of schema: ParameterSchema, indent: String) {
             for (name, s) in schema.properties.sorted(by: { $0.key < $1.key }) {
-                var parts = [s.type?.rawValue ?? "any"]
-                if let u = s.unit, !u.isEmpty { parts.append("[\(u)]") }
-                if let min = s.minimum { parts.append(">= \(JSONValue.format(min))") }
-                if let max = s.maximum { parts.append("<= \(JSONValue.format(max))") }
-                if let e = s.enumValues { parts.append("one of " + e.map(\.canonicalText).joined(separator: "|")) }
-                if let d = s.device { parts.append("device with \(d).*") }
-                if let d = s.defaultValue { parts.append("default \(d.canonicalText)") } else if schema.required.contains(name) { parts.append("required") }
-                if s.hot { parts.append("hot") }
-                print("    \(name): " + parts.joined(separator: ", ") + (s.description.map { "\n        \($0)" } ?? ""))
+                describe(name, s, required: schema.required.contains(name), indent: indent)
             }
+        }
+
+        func describe(_ name: String, _ s: ParameterSchema, required: Bool, indent: String) {
+            var parts = [s.type?.rawValue ?? "any"]
+            if let u = s.unit, !u.isEmpty { parts.append("[\(u)]") }
+            if let min = s.minimum { parts.append(">= \(JSONValue.format(min))") }
+            if let max = s.maximum { parts.append("<= \(JSONValue.format(max))") }
+            if let min = s.exclusiveMinimum { parts.append("> \(JSONValue.format(min))") }
+            if let max = s.exclusiveMaximum { parts.append("< \(JSONValue.format(max))") }
+            if let e = s.enumValues { parts.append("one of " + e.map(\.canonicalText).joined(separator: "|")) }
+            if let d = s.device { parts.append("device with \(d).*") }
+            if let d = s.defaultValue { parts.append("default \(d.canonicalText)") } else if required { parts.append("required") }
+            if s.hot { parts.append("hot") }
+            if s.additionalProperties { parts.append("other members accepted") }
+            print("\(indent)\(name): " + parts.joined(separator: ", ") + (s.description.map { "\n\(indent)    \($0)" } ?? ""))
+            members(of: s, indent: indent + "  ")
+            if let items = s.items { describe("items[]", items, required: false, indent: indent + "  ") }
         }
     }
 }
@@ -122,7 +142,9 @@ struct ConfigCommand: ParsableCommand {
             let (pluginCatalog, profileCatalog) = try setup.load()
             do {
                 let config = try EdgeSetup.readConfig(file)
-                let resolved = try ConfigValidator(classes: pluginCatalog.classes, profiles: profileCatalog.profiles).resolve(config)
+                // Plugins' validate calls run in child processes: one that traps or
+                // hangs is a refusal, not the end of the command.
+                let resolved = try pluginCatalog.validate(config, profiles: profileCatalog, isolation: .process)
                 print("\(file): valid — \(resolved.devices.count) devices, \(resolved.controllers.count) controllers, \(config.alarms.count) alarms")
             } catch let error as SwitchyardModel.ValidationError {
                 throw Refused(message: error.inFile(file).description)

@@ -85,6 +85,69 @@ struct Program {
         #expect(broken.stderr.contains("\(file): invalid JSON at line 2, column 14"), "\(broken.stderr)")
     }
 
+    /// What a plugin refuses (here: an empty daylight window) is refused by
+    /// `check` and `config validate`, which create no instances.
+    @Test func checkRunsThePluginsOwnChecks() throws {
+        let dir = TestPaths.temporaryDirectory()
+        let file = dir + "/site.json"
+        var text = try String(contentsOfFile: TestPaths.packageRoot + "/examples/simulated-site.json", encoding: .utf8)
+        text = text.replacingOccurrences(of: "\"peak_w\": 8000", with: "\"peak_w\": 8000, \"sunrise_hour\": 20, \"sunset_hour\": 8")
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        let expected = "\(file): devices[1].parameters: (device pv) SimulatedPV of switchyard.simulated-devices 1.0.0 refused it: "
+            + "sunset_hour (8.0) must be after sunrise_hour (20.0)"
+        let check = try Program.run("switchyard-edge", ["check", file])
+        #expect(check.status == 1 && check.stderr.contains(expected), "\(check.stderr)")
+        let validate = try Program.run("switchyard", ["config", "validate", file])
+        #expect(validate.status == 1 && validate.stderr.contains(expected), "\(validate.stderr)")
+    }
+
+    /// `check` and `config validate` run the plugins' validate calls in
+    /// child processes: one that aborts or never returns is a refusal of
+    /// its device, the command goes on with the rest and ends normally.
+    @Test func checkSurvivesAValidateThatCrashesOrHangs() throws {
+        let dir = TestPaths.temporaryDirectory()
+        let plugins = dir + "/plugins", profiles = dir + "/profiles"
+        for d in [plugins, profiles] { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) }
+        for (name, body) in [("Crash", "abort();"), ("Hang", "for (;;) pause();")] {
+            let source = """
+            #include <stdlib.h>
+            #include <unistd.h>
+            #include "switchyard_plugin.h"
+            static sy_status fx_create(const sy_host_api *h, const char *c, const char *j, sy_instance *o, char *e, size_t n) { *o = malloc(1); return SY_OK; }
+            static sy_status fx_configure(sy_instance i, const char *p, char *e, size_t n) { return SY_OK; }
+            static void fx_destroy(sy_instance i) { free(i); }
+            static sy_status fx_start(sy_instance i, char *e, size_t n) { return SY_OK; }
+            static sy_status fx_poll(sy_instance i, const char *g, char *e, size_t n) { return SY_OK; }
+            static sy_status fx_write(sy_instance i, const sy_setpoint *s, size_t c, char *e, size_t n) { return SY_OK; }
+            static void fx_stop(sy_instance i) {}
+            static sy_status fx_validate(const char *c, const char *j, char *e, size_t n) { \(body) }
+            static const sy_driver_api driver = { sizeof(sy_driver_api), fx_start, fx_poll, fx_write, fx_stop };
+            static const sy_plugin_descriptor d = { SY_ABI_MAJOR, SY_ABI_MINOR, sizeof(sy_plugin_descriptor), SY_KIND_DRIVER,
+                "test.\(name.lowercased())", "1.0.0", "{\\"classes\\":[{\\"name\\":\\"\(name)Sensor\\"}]}",
+                fx_create, fx_configure, fx_destroy, &driver, NULL, fx_validate };
+            const sy_plugin_descriptor *switchyard_plugin_entry_v1(void) { return &d; }
+            """
+            _ = try CFixture.build(source, name: name, in: plugins)
+            try #"{"id": "\#(name.lowercased())", "driver": "\#(name)Sensor", "channels": [{"name": "Value"}]}"#
+                .write(toFile: profiles + "/\(name).json", atomically: true, encoding: .utf8)
+        }
+        let file = dir + "/site.json"
+        try #"""
+        {"version": 1, "edge_id": "e", "devices": [
+          {"device_id": "c", "profile": "crash"}, {"device_id": "h", "profile": "hang"},
+          {"device_id": "pv", "profile": "simulated_pv", "parameters": {"sunrise_hour": 20, "sunset_hour": 8}}]}
+        """#.write(toFile: file, atomically: true, encoding: .utf8)
+        let options = ["--plugins", plugins, "--plugins", TestPaths.pluginDirectory, "--profiles", profiles, "--profiles", TestPaths.profileDirectory]
+        for command in [["switchyard-edge", "check"], ["switchyard", "config", "validate"]] {
+            let r = try Program.run(command[0], Array(command.dropFirst()) + [file] + options)
+            #expect(r.status == 1, "\(command): \(r.stderr)")
+            #expect(r.stderr.contains("devices[0].parameters: (device c) CrashSensor of test.crash 1.0.0 refused it: its validate crashed (signal 6"), "\(r.stderr)")
+            #expect(r.stderr.contains("devices[1].parameters: (device h) HangSensor of test.hang 1.0.0 refused it: its validate did not return within 2 s"), "\(r.stderr)")
+            #expect(r.stderr.contains("devices[2].parameters: (device pv) SimulatedPV of switchyard.simulated-devices 1.0.0 refused it: sunset_hour (8.0)"),
+                    "the calls after them still ran: \(r.stderr)")
+        }
+    }
+
     @Test func theExampleFileIsTheEmbeddedDemoSite() throws {
         let r = try Program.run("switchyard-edge", ["example-config"])
         #expect(r.status == 0)
@@ -104,7 +167,7 @@ struct Program {
         try "junk".write(toFile: dir + "/libjunk.so", atomically: true, encoding: .utf8)
         let r = try Program.run("switchyard", ["plugin", "list", "--plugins", dir])
         #expect(r.status == 0)
-        #expect(r.stdout.contains("switchyard.balancing 1.0.0  controller  ABI 1.1  BalancingController"))
+        #expect(r.stdout.contains("switchyard.balancing 1.0.0  controller  ABI 1.2  BalancingController"))
         #expect(r.stdout.contains("REFUSED \(dir)/libjunk.so: not a loadable shared object: expected an ELF shared object, found no ELF header"))
     }
 
@@ -136,6 +199,46 @@ struct Program {
         let missing = try Program.run("switchyard", ["plugin", "inspect", "/nonexistent/libx.so"])
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("refused: /nonexistent/libx.so: no such file"))
+    }
+
+    /// `plugin inspect` shows every keyword the host validates; a schema
+    /// using each one, nested members and array items included.
+    @Test func inspectShowsEverySchemaKeywordTheHostValidates() throws {
+        let dir = TestPaths.temporaryDirectory()
+        let manifest = #"""
+        {"classes":[{"name":"KeywordSensor","description":"every keyword","parameters":{"type":"object","title":"ignored","required":["count"],
+          "properties":{
+            "ratio":{"type":"number","minimum":0,"maximum":1,"default":0.5,"unit":"%","hot":true,"description":"A ratio"},
+            "step":{"type":"number","exclusiveMinimum":0,"exclusiveMaximum":10},
+            "mode":{"type":"string","enum":["a","b"],"default":"a"},
+            "count":{"type":"integer","minimum":1},
+            "meter":{"type":"string","device":"meter"},
+            "limits":{"type":"array","items":{"type":"number","minimum":0}},
+            "extra":{"type":"object","properties":{"x":{"type":"boolean"}},"required":["x"],"additionalProperties":true},
+            "anything":{}}}}]}
+        """#
+        let path = try CFixture.build(CFixture.plugin(manifest: manifest.replacingOccurrences(of: "\n", with: "")), name: "keywords", in: dir)
+        let r = try Program.run("switchyard", ["plugin", "inspect", path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let expected = """
+        class KeywordSensor — every keyword
+          parameters:
+            anything: any
+            count: integer, >= 1, required
+            extra: object, other members accepted
+              x: boolean, required
+            limits: array
+              items[]: number, >= 0
+            meter: string, device with meter.*
+            mode: string, one of "a"|"b", default "a"
+            ratio: number, [%], >= 0, <= 1, default 0.5, hot
+                A ratio
+            step: number, > 0, < 10
+        """
+        #expect(r.stdout.contains(expected), "\(r.stdout)")
+        #expect(r.stdout.contains("validate no: the schema only"), "the fixture has no validate")
+        let shipped = try Program.run("switchyard", ["plugin", "inspect", TestPaths.plugin("BalancingController")])
+        #expect(shipped.stdout.contains("validate yes: the plugin checks instance configs itself (ABI 1.2)"), "\(shipped.stdout)")
     }
 
     @Test func lintsProfiles() throws {

@@ -203,6 +203,48 @@ import SwitchyardTestSupport
         edge.wait("version 3 confirmed") { Self.int(Self.sync($0)["last_confirmed"]) == 3 }
     }
 
+    /// A version whose parameters a plugin refuses (an empty SoC window) is
+    /// rejected at validation, before anything is created, with the
+    /// plugin's message, and the running version keeps running.
+    @Test func aVersionAPluginRefusesIsRejectedAtValidation() async throws {
+        let fleet = try await Fleet(organization: Self.layer())
+        defer { fleet.server.stop() }
+        let edge = try EdgeProcess(fleet)
+        defer { edge.stop() }
+        edge.wait("version 1 confirmed") { Self.int(Self.sync($0)["last_confirmed"]) == 1 }
+
+        func withBattery(minSoc: Double, maxSoc: Double) -> JSONValue {
+            var layer = Self.layer().objectValue ?? [:]
+            layer["devices"] = [["device_id": "battery", "profile": "simulated_battery"], ["device_id": "grid", "profile": "simulated_grid_meter"]]
+            layer["scheduler"] = ["controllers": [
+                ["id": "probe", "class": "ProbeController", "parameters": ["gain": 1, "mode": "ok"]],
+                ["id": "balance", "class": "BalancingController", "parameters": ["min_soc": .number(minSoc), "max_soc": .number(maxSoc)]],
+            ]]
+            return .object(layer)
+        }
+        // The server has no catalog, and no plugin binaries: it cannot know.
+        #expect(try await fleet.putOrganization(withBattery(minSoc: 90, maxSoc: 50)).status == 200)
+        let rejected = edge.wait("version 2 rejected") { Self.sync($0)["state"] == "rejected" }
+        let error = Self.sync(rejected ?? .null)["last_error"]?.stringValue ?? ""
+        #expect(error.contains("scheduler.controllers[1].parameters: (controller balance) BalancingController"), "\(error)")
+        #expect(error.contains("min_soc (90.0) must be below max_soc (50.0)"), "\(error)")
+        #expect(rejected?["config_version"] == 1, "the running version keeps running")
+        #expect(!edge.output.contains("could not be applied"), "refused before any apply")
+
+        var heartbeat: JSONValue?
+        for _ in 0..<100 {
+            heartbeat = try await fleet.edge()["heartbeat"]
+            if heartbeat?["state"] == "rejected" { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(heartbeat?["state"] == "rejected" && heartbeat?["version"] == 1, "\(heartbeat?.canonicalText ?? "none")")
+        #expect(heartbeat?["errors"]?[0]?["message"]?.stringValue?.contains("min_soc (90.0) must be below max_soc (50.0)") == true,
+                "\(heartbeat?.canonicalText ?? "none")")
+
+        #expect(try await fleet.putOrganization(withBattery(minSoc: 10, maxSoc: 90)).status == 200)
+        edge.wait("version 3 confirmed") { Self.int(Self.sync($0)["last_confirmed"]) == 3 }
+    }
+
     @Test func aControllerThatFailsIsRolledBack() async throws {
         let fleet = try await Fleet(organization: Self.layer())
         defer { fleet.server.stop() }

@@ -78,7 +78,7 @@ import SwitchyardTestSupport
         let major = try CFixture.build(CFixture.plugin(major: "2", size: "3"), name: "major2", in: dir)
         #expect(refusal(major)?.description == "\(major): plugin ABI major version does not match the host (abi_major): expected 1, found 2; rebuild the plugin against this host's switchyard_plugin.h")
         let minor = try CFixture.build(CFixture.plugin(minor: "7"), name: "minor7", in: dir)
-        #expect(refusal(minor)?.description == "\(minor): plugin needs a newer host (ABI minor version too new) (abi_minor): expected at most 1, found 7; upgrade the host, or rebuild the plugin against ABI 1.1")
+        #expect(refusal(minor)?.description == "\(minor): plugin needs a newer host (ABI minor version too new) (abi_minor): expected at most 2, found 7; upgrade the host, or rebuild the plugin against ABI 1.2")
         let small = try CFixture.build(CFixture.plugin(size: "12"), name: "small", in: dir)
         #expect(refusal(small)?.reason == .badDescriptor)
         #expect(refusal(small)?.field == "struct_size")

@@ -10,9 +10,11 @@ _Static_assert(offsetof(sy_plugin_descriptor, struct_size) == 8, "struct_size mu
 _Static_assert(sizeof(sy_setpoint) == 40, "sy_setpoint layout changed");
 // The 1.0 sizes the host accepts as the minimum for plugins built against 1.0
 // (PluginLibrary.swift, *SizeByMinor). A new minor appends fields and a size.
-// 1.1 grew only the host table, which the host hands out; plugin structs
-// keep their 1.0 sizes.
-_Static_assert(sizeof(sy_plugin_descriptor) == 80, "ABI 1.0 descriptor size changed");
+// 1.1 grew only the host table, which the host hands out; 1.2 appended
+// validate to the descriptor. The function tables keep their 1.0 sizes.
+// ABI 1.0's and 1.1's descriptor ended at 80 bytes; 1.2 appended validate.
+_Static_assert(offsetof(sy_plugin_descriptor, validate) == 80, "ABI 1.0 descriptor size changed");
+_Static_assert(sizeof(sy_plugin_descriptor) == 88, "ABI 1.2 descriptor size changed");
 _Static_assert(sizeof(sy_driver_api) == 40, "ABI 1.0 driver table size changed");
 _Static_assert(sizeof(sy_controller_api) == 16, "ABI 1.0 controller table size changed");
 // ABI 1.0's host table ended at 72 bytes; 1.1 appended publish_text and report.

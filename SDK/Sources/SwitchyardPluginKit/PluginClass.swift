@@ -49,12 +49,34 @@ public protocol PluginClass: AnyObject {
     /// A driver's runs on its [io] thread, between polls. A throw refuses
     /// the whole change.
     func configure(_ parameters: Parameters) throws -> Reconfiguration
+
+    /// [thread-safe] The class's own checks of an instance config, without
+    /// an instance (ABI 1.2 `validate`): throw `PluginError.invalid` with a
+    /// message naming the field for what `init` would refuse and the schema
+    /// cannot express (`min_soc` not below `max_soc`, an empty time window).
+    /// `config` is what `init` would get, without `dataDirectory`. The host
+    /// runs it wherever a config is validated (`switchyard-edge check`,
+    /// `switchyard config validate`, every apply, the sync agent), possibly
+    /// on several threads at once: no I/O, no host calls, no shared state,
+    /// never block, never trap. The kit calls it once with an empty config
+    /// when the plugin is loaded, to learn whether the class has checks of
+    /// its own: throwing is the right answer to that one. The default
+    /// accepts every config (a plugin whose classes all keep it exports no
+    /// `validate`, so the host skips them).
+    static func validate(_ config: InstanceConfig) throws
 }
 
 extension PluginClass {
     /// [control] Applies nothing hot: every change recreates.
     public func configure(_ parameters: Parameters) throws -> Reconfiguration { .needsRecreate }
+    /// Accepts every config. It throws a marker only the kit sees: that is
+    /// how the kit tells a class without checks of its own, whose configs it
+    /// then accepts without parsing them.
+    public static func validate(_ config: InstanceConfig) throws { throw AcceptsEverything() }
 }
+
+/// Thrown by the default `validate`; the kit turns it into an acceptance.
+struct AcceptsEverything: Error {}
 
 /// A controller: runs every cycle on the cycle thread, reads the process
 /// image and writes setpoints. Must not block or do I/O.

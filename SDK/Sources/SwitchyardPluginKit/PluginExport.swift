@@ -59,7 +59,11 @@ public enum PluginExport {
             if let existing = state { return existing.descriptor }
             var table: [String: any PluginClass.Type] = [:]
             for c in classes { table[c.className] = c }
-            registry.withLock { $0 = ClassTable(classes: table) }
+            // A class with checks of its own answers anything but the
+            // default's marker, even for an empty config (validate is pure).
+            var validating: Set<String> = []
+            for c in classes where hasOwnValidate(c) { validating.insert(c.className) }
+            registry.withLock { $0 = ClassTable(classes: table, validating: validating) }
             let d = UnsafeMutablePointer<sy_plugin_descriptor>.allocate(capacity: 1)
             d.initialize(to: sy_plugin_descriptor(
                 abi_major: UInt32(SY_ABI_MAJOR),
@@ -73,12 +77,26 @@ public enum PluginExport {
                 configure: configureInstance,
                 destroy: destroyInstance,
                 driver: kind == SY_KIND_DRIVER ? driverTable : nil,
-                controller: kind == SY_KIND_CONTROLLER ? controllerTable : nil
+                controller: kind == SY_KIND_CONTROLLER ? controllerTable : nil,
+                validate: validating.isEmpty ? nil : validateInstance
             ))
             state = Descriptor(descriptor: UnsafePointer(d))
             return UnsafePointer(d)
         }
     }
+}
+
+/// Whether `type` declares a `validate` of its own: only the default throws
+/// `AcceptsEverything`, whatever the config (validate is pure, so probing it
+/// with an empty one is harmless).
+private func hasOwnValidate(_ type: any PluginClass.Type) -> Bool {
+    let empty = InstanceConfig(id: "", parameters: Parameters([:]), profile: nil, connection: nil, pollGroups: [:], dataDirectory: nil)
+    do {
+        try type.validate(empty)
+    } catch let error {
+        return !(error is AcceptsEverything)
+    }
+    return true
 }
 
 /// The descriptor, built once. @unchecked: the pointee is immutable after
@@ -91,6 +109,8 @@ private let exported = Mutex<Descriptor?>(nil)
 /// @unchecked: metatypes are immutable values; the table is replaced whole.
 private struct ClassTable: @unchecked Sendable {
     var classes: [String: any PluginClass.Type] = [:]
+    /// The classes with a `validate` of their own.
+    var validating: Set<String> = []
 }
 
 private let registry = Mutex(ClassTable())
@@ -128,28 +148,46 @@ private let createInstance: @convention(c) (
         guard let type = registry.withLock({ $0.classes[name] }) else {
             throw PluginError(.unsupported, "this plugin has no class \"\(name)\"")
         }
-        let json: JSONValue
-        do { json = try JSONValue(parsing: string(configJSON)) } catch { throw PluginError.invalid("instance config is not JSON: \(error)") }
-        var pollGroups: [String: [String]] = [:]
-        for (group, members) in json["poll_groups"]?.objectValue ?? [:] {
-            pollGroups[group] = members.arrayValue?.compactMap(\.stringValue) ?? []
-        }
-        let parameters = Parameters(json["parameters"]?.objectValue ?? [:])
-        try parameters.check(against: type.parameters)
+        let config = try instanceConfig(configJSON)
+        try config.parameters.check(against: type.parameters)
         if let driver = type as? any Driver.Type, let connection = driver.connection {
-            try Parameters(json["connection"]?.objectValue ?? [:]).check(against: connection, prefix: "connection")
+            try Parameters(config.connection?.objectValue ?? [:]).check(against: connection, prefix: "connection")
         }
-        let config = InstanceConfig(
-            id: json["id"]?.stringValue ?? "",
-            parameters: parameters,
-            profile: json["profile"],
-            connection: json["connection"],
-            pollGroups: pollGroups,
-            dataDirectory: json["data_directory"]?.stringValue
-        )
         let context = HostContext(host)
         let object = try type.init(host: context, config: config)
         out.pointee = Unmanaged.passRetained(InstanceBox(object, host: context)).toOpaque()
+    }
+}
+
+/// The instance config JSON of `create` and `validate` as an `InstanceConfig`.
+private func instanceConfig(_ text: UnsafePointer<CChar>?) throws(PluginError) -> InstanceConfig {
+    let json: JSONValue
+    do { json = try JSONValue(parsing: string(text)) } catch { throw PluginError.invalid("instance config is not JSON: \(error)") }
+    var pollGroups: [String: [String]] = [:]
+    for (group, members) in json["poll_groups"]?.objectValue ?? [:] {
+        pollGroups[group] = members.arrayValue?.compactMap(\.stringValue) ?? []
+    }
+    return InstanceConfig(
+        id: json["id"]?.stringValue ?? "",
+        parameters: Parameters(json["parameters"]?.objectValue ?? [:]),
+        profile: json["profile"],
+        connection: json["connection"],
+        pollGroups: pollGroups,
+        dataDirectory: json["data_directory"]?.stringValue
+    )
+}
+
+/// [thread-safe] `validate` (ABI 1.2): the class's static `validate`, inside
+/// the same catch-all as every other call, so a thrown error is a refusal.
+private let validateInstance: @convention(c) (UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafeMutablePointer<CChar>?, Int) -> sy_status = {
+    className, configJSON, error, capacity in
+    guarded(error, capacity) {
+        let name = string(className)
+        let (type, ownChecks) = registry.withLock { ($0.classes[name], $0.validating.contains(name)) }
+        guard let type else { throw PluginError(.unsupported, "this plugin has no class \"\(name)\"") }
+        // Without checks of its own, the config is not even parsed.
+        guard ownChecks else { return }
+        do { try type.validate(instanceConfig(configJSON)) } catch is AcceptsEverything {}
     }
 }
 

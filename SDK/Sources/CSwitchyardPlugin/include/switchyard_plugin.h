@@ -1,5 +1,5 @@
 /*
- * switchyard_plugin.h — the Switchyard plugin ABI, version 1.1.
+ * switchyard_plugin.h — the Switchyard plugin ABI, version 1.2.
  *
  * This header is the one contract between the Switchyard host and its
  * plugins. A plugin is a shared library that exports exactly one function,
@@ -40,7 +40,7 @@ extern "C" {
 #endif
 
 #define SY_ABI_MAJOR 1 /* a different major is refused by the host */
-#define SY_ABI_MINOR 1 /* a host refuses plugins of a newer minor; the SDK's version is MAJOR.MINOR.patch */
+#define SY_ABI_MINOR 2 /* a host refuses plugins of a newer minor; the SDK's version is MAJOR.MINOR.patch */
 #define SY_ENTRY_SYMBOL "switchyard_plugin_entry_v1" /* the one symbol a plugin exports */
 
 /* ---- status codes ------------------------------------------------------ */
@@ -229,6 +229,25 @@ typedef struct sy_plugin_descriptor {
 
     const sy_driver_api *driver;         /* non-NULL iff kind == SY_KIND_DRIVER */
     const sy_controller_api *controller; /* non-NULL iff kind == SY_KIND_CONTROLLER */
+
+    /* ---- added in ABI 1.2: the host reads it only from a plugin whose
+     * abi_minor >= 2 and whose struct_size covers it; a 1.0 or 1.1 plugin
+     * has no validate. */
+
+    /* [thread-safe] Optional; NULL accepts every config. The plugin's own
+     * checks of one instance config, without an instance: `class_name` and
+     * the instance_config_json create() would get for it (parameters
+     * validated against the schema, defaults filled in; no
+     * "data_directory"). The host calls it wherever a config is validated
+     * (switchyard-edge check, switchyard config validate, every apply and
+     * hot reload, the sync agent's validation of a new version), on any
+     * thread, possibly for several configs at once. Must not block, do I/O,
+     * call the host or keep state; a call that does not return within the
+     * host's limit is treated as a refusal. SY_OK accepts the config; any
+     * other status refuses it, with a message that names the field and the
+     * reason (e.g. "sunset_hour (5) must be after sunrise_hour (6)"). */
+    sy_status (*validate)(const char *class_name, const char *instance_config_json,
+                          char *error, size_t error_capacity);
 } sy_plugin_descriptor;
 
 /* The one exported symbol. Called once per load, [control]. */
