@@ -199,7 +199,7 @@ struct PluginValidateCall: Sendable {
         }
         guard status != SY_OK else { return nil }
         buffer[capacity - 1] = 0
-        let message = String(cString: buffer)
+        let message = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return message.isEmpty ? statusName(status) : message
     }
 
