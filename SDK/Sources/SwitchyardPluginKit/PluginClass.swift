@@ -69,7 +69,7 @@ public protocol PluginClass: AnyObject {
 extension PluginClass {
     /// [control] Applies nothing hot: every change recreates.
     public func configure(_ parameters: Parameters) throws -> Reconfiguration { .needsRecreate }
-    /// Accepts every config. It throws a marker only the kit sees: that is
+    /// [thread-safe] Accepts every config. It throws a marker only the kit sees: that is
     /// how the kit tells a class without checks of its own, whose configs it
     /// then accepts without parsing them.
     public static func validate(_ config: InstanceConfig) throws { throw AcceptsEverything() }
