@@ -148,11 +148,23 @@ public final class AgentCache: Sendable {
                                arguments: ["the edge restarted while version \(version) was \(state == "probation" ? "in probation" : "being applied") (boot \(boot)); the last confirmed version runs instead",
                                            boot, Date().timeIntervalSince1970, version])
             }
-            // A version stopped before it reached the host is offered again by
-            // the server: forget it, so that the ETag and the hello name the
-            // newest version this edge has decided on.
-            try db.execute(sql: "DELETE FROM versions WHERE state IN ('received', 'validated', 'staged')")
-            return BootRecord(boot: boot, failedAtBoot: interrupted.map { $0["version"] })
+            // A version still `received` was being read and validated when the
+            // process stopped: a plugin's `validate` may have crashed it. Taken
+            // again, it would crash the edge again, so it fails here as a
+            // version that stopped the edge while applying does.
+            let unvalidated = try Int.fetchAll(db, sql: "SELECT version FROM versions WHERE state = 'received' ORDER BY version")
+            for version in unvalidated {
+                try db.execute(sql: "UPDATE versions SET state = 'failed', error = ?, boot = ?, updated_at = ? WHERE version = ?",
+                               arguments: ["the edge stopped while validating version \(version) (boot \(boot)): a plugin's validate may have "
+                                   + "crashed it; it is not taken again, and the last confirmed version runs instead",
+                                           boot, Date().timeIntervalSince1970, version])
+            }
+            // A version stopped after it validated, before it reached the host,
+            // is offered again by the server: forget it, so that the ETag and
+            // the hello name the newest version this edge has decided on.
+            try db.execute(sql: "DELETE FROM versions WHERE state IN ('validated', 'staged')")
+            let failed: [Int] = interrupted.map { $0["version"] } + unvalidated
+            return BootRecord(boot: boot, failedAtBoot: failed.sorted())
         }
     }
 

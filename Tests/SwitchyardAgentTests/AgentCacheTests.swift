@@ -21,16 +21,21 @@ import SwitchyardTestSupport
         try store(c, 1, .confirmed)
         try store(c, 2, .probation)
         try store(c, 3, .applying)
-        try store(c, 4, .received)
+        try store(c, 4, .staged)
+        try store(c, 5, .received)
         let boot = try c.beginBoot()
         #expect(boot.boot == 2)
-        #expect(boot.failedAtBoot == [2, 3])
+        #expect(boot.failedAtBoot == [2, 3, 5])
         let states = Dictionary(try c.all().map { ($0.version, $0.state) }, uniquingKeysWith: { a, _ in a })
-        #expect(states == [1: .confirmed, 2: .failed, 3: .failed], "a version that never reached the host is forgotten: the server offers it again")
+        #expect(states == [1: .confirmed, 2: .failed, 3: .failed, 5: .failed],
+                "a version validated but not yet handed to the host is forgotten: the server offers it again")
         #expect(try c.version(2)?.error?.contains("restarted while version 2 was in probation (boot 2)") == true)
         #expect(try c.version(3)?.error?.contains("was being applied") == true)
+        // Still `received`: the edge stopped while validating it (a plugin's
+        // validate crashed?); taken again, it would stop the edge again.
+        #expect(try c.version(5)?.error?.contains("the edge stopped while validating version 5 (boot 2)") == true)
         #expect(try c.lastConfirmed()?.version == 1)
-        #expect(try c.newest()?.version == 3)
+        #expect(try c.newest()?.version == 5)
     }
 
     @Test func confirmingKeepsTheLastTwoConfirmedAndARecentHistory() throws {

@@ -12,7 +12,7 @@ import SwitchyardTestSupport
 
     /// The shipped plugins, with the repository's profiles and `extraProfiles`.
     static func catalogs(extraProfiles: [String] = []) -> (PluginCatalog, ProfileCatalog) {
-        (PluginCatalog.load(directories: [TestPaths.pluginDirectory]), ProfileCatalog.load(directories: [TestPaths.profileDirectory] + extraProfiles))
+        (PluginCatalog.load(directories: TestPaths.pluginDirectories), ProfileCatalog.load(directories: [TestPaths.profileDirectory] + extraProfiles))
     }
 
     static func site(pv: String = #"{"sunrise_hour": 6, "sunset_hour": 18}"#, balancing: String = #"{"min_soc": 10, "max_soc": 90}"#,
