@@ -134,47 +134,12 @@ public final class LoadedPlugin: @unchecked Sendable {
     }
 
     /// Whether the ELF file at `path` defines the plugin entry in its dynamic
-    /// symbol table; nil when that cannot be told (not a 64-bit
-    /// little-endian ELF, or a table that does not read), and dlopen decides.
+    /// symbol table (`PluginBinary`); nil when that cannot be told (not a
+    /// 64-bit little-endian ELF shared object, or a table that does not
+    /// read), and the loader's own checks decide.
     static func exportsEntry(_ path: String) -> Bool? {
-        guard let f = fopen(path, "rb") else { return nil }
-        defer { fclose(f) }
-        func read(_ count: Int, at offset: UInt64) -> [UInt8]? {
-            guard count > 0, count < 256 << 20, fseeko(f, off_t(offset), SEEK_SET) == 0 else { return nil }
-            var bytes = [UInt8](repeating: 0, count: count)
-            return fread(&bytes, 1, count, f) == count ? bytes : nil
-        }
-        func integer(_ bytes: [UInt8], _ offset: Int, _ size: Int) -> UInt64 {
-            (0..<size).reduce(UInt64(0)) { $0 | UInt64(bytes[offset + $1]) << (8 * UInt64($1)) }
-        }
-        // ELF64 (class 2), little-endian (data 1).
-        guard let header = read(64, at: 0), header[4] == 2, header[5] == 1 else { return nil }
-        let sectionsAt = integer(header, 0x28, 8)
-        let sectionSize = Int(integer(header, 0x3A, 2))
-        let sectionCount = Int(integer(header, 0x3C, 2))
-        guard sectionSize >= 64, sectionCount > 0, let table = read(sectionSize * sectionCount, at: sectionsAt) else { return nil }
-        func section(_ index: Int) -> (type: UInt64, offset: UInt64, size: UInt64, link: Int, entrySize: UInt64) {
-            let base = index * sectionSize
-            return (integer(table, base + 4, 4), integer(table, base + 0x18, 8), integer(table, base + 0x20, 8),
-                    Int(integer(table, base + 0x28, 4)), integer(table, base + 0x38, 8))
-        }
-        let wanted = Array(SY_ENTRY_SYMBOL.utf8)
-        for index in 0..<sectionCount {
-            let symbols = section(index)
-            // SHT_DYNSYM = 11; its link is the string table.
-            guard symbols.type == 11 else { continue }
-            guard symbols.entrySize >= 24, symbols.link < sectionCount, let entries = read(Int(symbols.size), at: symbols.offset) else { return nil }
-            let strings = section(symbols.link)
-            guard let names = read(Int(strings.size), at: strings.offset) else { return nil }
-            for start in stride(from: 0, to: entries.count - 23, by: Int(symbols.entrySize)) {
-                let name = Int(integer(entries, start, 4))
-                // st_shndx 0 is SHN_UNDEF: a symbol this file uses, not one it defines.
-                guard integer(entries, start + 6, 2) != 0, name + wanted.count < names.count else { continue }
-                if names[name + wanted.count] == 0, Array(names[name..<(name + wanted.count)]) == wanted { return true }
-            }
-            return false
-        }
-        return nil
+        guard let binary = try? PluginBinary.read(path) else { return nil }
+        return binary.exports.contains(SY_ENTRY_SYMBOL)
     }
 
     static func check(_ d: UnsafePointer<sy_plugin_descriptor>, path: String) throws(PluginLoadError) -> LoadedPlugin {

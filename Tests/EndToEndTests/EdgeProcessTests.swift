@@ -109,24 +109,7 @@ struct Program {
         let plugins = dir + "/plugins", profiles = dir + "/profiles"
         for d in [plugins, profiles] { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) }
         for (name, body) in [("Crash", "abort();"), ("Hang", "for (;;) pause();")] {
-            let source = """
-            #include <stdlib.h>
-            #include <unistd.h>
-            #include "switchyard_plugin.h"
-            static sy_status fx_create(const sy_host_api *h, const char *c, const char *j, sy_instance *o, char *e, size_t n) { *o = malloc(1); return SY_OK; }
-            static sy_status fx_configure(sy_instance i, const char *p, char *e, size_t n) { return SY_OK; }
-            static void fx_destroy(sy_instance i) { free(i); }
-            static sy_status fx_start(sy_instance i, char *e, size_t n) { return SY_OK; }
-            static sy_status fx_poll(sy_instance i, const char *g, char *e, size_t n) { return SY_OK; }
-            static sy_status fx_write(sy_instance i, const sy_setpoint *s, size_t c, char *e, size_t n) { return SY_OK; }
-            static void fx_stop(sy_instance i) {}
-            static sy_status fx_validate(const char *c, const char *j, char *e, size_t n) { \(body) }
-            static const sy_driver_api driver = { sizeof(sy_driver_api), fx_start, fx_poll, fx_write, fx_stop };
-            static const sy_plugin_descriptor d = { SY_ABI_MAJOR, SY_ABI_MINOR, sizeof(sy_plugin_descriptor), SY_KIND_DRIVER,
-                "test.\(name.lowercased())", "1.0.0", "{\\"classes\\":[{\\"name\\":\\"\(name)Sensor\\"}]}",
-                fx_create, fx_configure, fx_destroy, &driver, NULL, fx_validate };
-            const sy_plugin_descriptor *switchyard_plugin_entry_v1(void) { return &d; }
-            """
+            let source = CFixture.plugin(id: "test.\(name.lowercased())", manifest: #"{"classes":[{"name":"\#(name)Sensor"}]}"#, validate: body)
             _ = try CFixture.build(source, name: name, in: plugins)
             try #"{"id": "\#(name.lowercased())", "driver": "\#(name)Sensor", "channels": [{"name": "Value"}]}"#
                 .write(toFile: profiles + "/\(name).json", atomically: true, encoding: .utf8)

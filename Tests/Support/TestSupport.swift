@@ -135,12 +135,20 @@ public enum CFixture {
     /// altered by macros, for loader tests.
     public static func plugin(id: String = "test.fixture", version: String = "1.0.0", major: String = "SY_ABI_MAJOR",
                               minor: String = "SY_ABI_MINOR", size: String = "sizeof(sy_plugin_descriptor)",
-                              manifest: String = #"{"classes":[{"name":"FixtureSensor"}]}"#, kind: String = "SY_KIND_DRIVER") -> String {
+                              manifest: String = #"{"classes":[{"name":"FixtureSensor"}]}"#, kind: String = "SY_KIND_DRIVER",
+                              validate: String? = nil) -> String {
         let escaped = manifest.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
         let idLiteral = id == "NULL" ? "NULL" : "\"\(id)\""
+        // With `validate` (the C text of its body; `c` is the class name, `j`
+        // the instance config), the descriptor ends with an ABI 1.2 validate.
+        let validateFunction = validate.map { "static sy_status fx_validate(const char *c, const char *j, char *e, size_t n) { \($0) }" } ?? ""
         return """
+        #include <stdio.h>
         #include <stdlib.h>
+        #include <string.h>
+        #include <unistd.h>
         #include "switchyard_plugin.h"
+        \(validateFunction)
         static sy_status fx_create(const sy_host_api *h, const char *c, const char *j, sy_instance *o, char *e, size_t n) { *o = malloc(1); return SY_OK; }
         static sy_status fx_configure(sy_instance i, const char *p, char *e, size_t n) { return SY_OK; }
         static void fx_destroy(sy_instance i) { free(i); }
@@ -150,7 +158,7 @@ public enum CFixture {
         static void fx_stop(sy_instance i) {}
         static const sy_driver_api driver = { sizeof(sy_driver_api), fx_start, fx_poll, fx_write, fx_stop };
         static const sy_plugin_descriptor d = { \(major), \(minor), \(size), \(kind), \(idLiteral), "\(version)", "\(escaped)",
-            fx_create, fx_configure, fx_destroy, &driver, NULL };
+            fx_create, fx_configure, fx_destroy, &driver, NULL\(validate == nil ? "" : ", fx_validate") };
         const sy_plugin_descriptor *switchyard_plugin_entry_v1(void) { return &d; }
         """
     }

@@ -82,26 +82,8 @@ import SwitchyardTestSupport
     /// A C fixture driver; `validate` is the C text of its validate
     /// function's body (`c` is the class name, `j` the instance config).
     static func fixture(minor: String = "SY_ABI_MINOR", size: String = "sizeof(sy_plugin_descriptor)", id: String, validate: String) -> String {
-        """
-        #include <stdio.h>
-        #include <stdlib.h>
-        #include <string.h>
-        #include <unistd.h>
-        #include "switchyard_plugin.h"
-        static sy_status fx_create(const sy_host_api *h, const char *c, const char *j, sy_instance *o, char *e, size_t n) { *o = malloc(1); return SY_OK; }
-        static sy_status fx_configure(sy_instance i, const char *p, char *e, size_t n) { return SY_OK; }
-        static void fx_destroy(sy_instance i) { free(i); }
-        static sy_status fx_start(sy_instance i, char *e, size_t n) { return SY_OK; }
-        static sy_status fx_poll(sy_instance i, const char *g, char *e, size_t n) { return SY_OK; }
-        static sy_status fx_write(sy_instance i, const sy_setpoint *s, size_t c, char *e, size_t n) { return SY_OK; }
-        static void fx_stop(sy_instance i) {}
-        static sy_status fx_validate(const char *c, const char *j, char *e, size_t n) { \(validate) }
-        static const sy_driver_api driver = { sizeof(sy_driver_api), fx_start, fx_poll, fx_write, fx_stop };
-        static const sy_plugin_descriptor d = { SY_ABI_MAJOR, \(minor), \(size), SY_KIND_DRIVER, "\(id)", "1.0.0",
-            "{\\"classes\\":[{\\"name\\":\\"FixtureSensor\\",\\"parameters\\":{\\"type\\":\\"object\\",\\"properties\\":{\\"gain\\":{\\"type\\":\\"number\\",\\"default\\":1}}}}]}",
-            fx_create, fx_configure, fx_destroy, &driver, NULL, fx_validate };
-        const sy_plugin_descriptor *switchyard_plugin_entry_v1(void) { return &d; }
-        """
+        CFixture.plugin(id: id, minor: minor, size: size, manifest: #"{"classes":[{"name":"FixtureSensor","parameters":{"type":"object","properties":{"gain":{"type":"number","default":1}}}}]}"#,
+                        validate: validate)
     }
 
     /// A catalog holding only `source`, the profiles holding a profile for
