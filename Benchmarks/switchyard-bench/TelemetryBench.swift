@@ -169,7 +169,7 @@ struct TelemetryBench {
 
     /// The cycle's side: 5,000 pushes per cycle while a consumer drains, beside the same stores into a plain buffer.
     func handOff() {
-        let perCycle = 5_000, cycles = 2_000
+        let perCycle = 5_000, cycles = 1_000
         let ring = SampleRing(capacity: 1 << 16)
         let stop = ManagedAtomicFlag()
         let consumer = Thread {
@@ -190,7 +190,7 @@ struct TelemetryBench {
             let t2 = SBTime.now()
             pushNs.append(Double(t1 - t0))
             floorNs.append(Double(t2 - t1))
-            usleep(200)
+            usleep(2_000)  // 5,000 samples every 2 ms: 25 times the 100 ms figure's rate
         }
         stop.set()
         floor.deallocate()
