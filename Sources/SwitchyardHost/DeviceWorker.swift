@@ -400,7 +400,8 @@ final class DeviceWorker: @unchecked Sendable {
         let source = "device \(device.id)"
         if code != SY_OK {
             writesRefusedInARow += 1
-            log.emitLimited(.warning, source, "setpoint write \(code == SY_ERR_IO ? "failed" : "refused"): \(message)", nowNs: clock.monotonicNs())
+            let kind = "setpoint write \(code == SY_ERR_IO ? "failed" : "refused")"
+            log.emitLimited(.warning, source, "\(kind): \(message)", kind: kind, nowNs: clock.monotonicNs())
         } else if writesRefusedInARow > 0 {
             log.emit(.info, source, "setpoint writes accepted again after \(writesRefusedInARow) refused or failed")
             log.forgetRepeats(of: source)

@@ -35,13 +35,16 @@ public final class LogQueue: Sendable {
     /// refused setpoint, a plugin's warning): the first is logged; the same
     /// line from the same source within the next minute is only counted; the
     /// first repeat after that minute is logged with the count, and starts
-    /// the next minute. `nowNs` is the caller's monotonic clock.
-    public func emitLimited(_ level: Logger.Level, _ source: String, _ message: String, nowNs: Int64) {
+    /// the next minute. Lines are the same when their text is, or, with
+    /// `kind`, when their kind is (a refusal whose value changes each cycle).
+    /// `nowNs` is the caller's monotonic clock.
+    public func emitLimited(_ level: Logger.Level, _ source: String, _ message: String, kind: String? = nil, nowNs: Int64) {
         guard level >= logger.logLevel else { return }
-        let suppressed = repeats.withLock { $0.admit(source + "\u{0}" + message, nowNs: nowNs) }
+        let suppressed = repeats.withLock { $0.admit(source + "\u{0}" + (kind ?? message), nowNs: nowNs) }
         guard let suppressed else { return }
-        emit(level, source, suppressed.count == 0 ? message
-            : "\(message) (repeated \(suppressed.count) time\(suppressed.count == 1 ? "" : "s") in the last \(suppressed.seconds) s)")
+        let count = suppressed.count
+        let note = kind == nil ? "repeated \(count) time\(count == 1 ? "" : "s")" : "\(count) more like it"
+        emit(level, source, count == 0 ? message : "\(message) (\(note) in the last \(suppressed.seconds) s)")
     }
 
     /// Lets the next line of `source` through at once: the condition it

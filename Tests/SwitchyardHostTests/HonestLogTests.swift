@@ -91,20 +91,24 @@ const sy_plugin_descriptor *switchyard_plugin_entry_v1(void) { return &d; }
         #expect(host.status().devices[0].writesRefused >= 290)
         #expect(refusals() == ["setpoint write refused: setpoint 500 out of range 0..100 (invalid)"], "\(refusals())")
 
-        run(400)  // 70 s in all: one more line, with the count of those held back
+        // Another value, refused too: the same kind of line, still held back.
+        try host.apply(Self.config(2, gain: 600))
+        run(100)
+        #expect(refusals().count == 1, "\(refusals())")
+        run(300)  // 70 s in all: one more line, with the count of those held back
         let lines = refusals()
         #expect(lines.count == 2, "\(lines)")
         if lines.count == 2 {
-            #expect(lines[1].hasPrefix("setpoint write refused: setpoint 500 out of range 0..100 (invalid) (repeated 59"), "\(lines[1])")
-            #expect(lines[1].hasSuffix("in the last 60 s)"), "\(lines[1])")
+            #expect(lines[1].hasPrefix("setpoint write refused: setpoint 600 out of range 0..100 (invalid) (59"), "\(lines[1])")
+            #expect(lines[1].hasSuffix(" more like it in the last 60 s)"), "\(lines[1])")
         }
 
         // Accepted again: said once; a new refusal is then logged at once.
-        try host.apply(Self.config(2, gain: 50))
+        try host.apply(Self.config(3, gain: 50))
         run(5)
         host.log.flush()
         #expect(log.lines.contains { $0.message.hasPrefix("setpoint writes accepted again after ") })
-        try host.apply(Self.config(3, gain: 700))
+        try host.apply(Self.config(4, gain: 700))
         run(3)
         #expect(refusals().count == 3)
         #expect(refusals().last == "setpoint write refused: setpoint 700 out of range 0..100 (invalid)")
