@@ -91,7 +91,7 @@ bench:
 # them in: the test suite replays them). `make test` replays the checked-in
 # corpora and crashes through the same entry functions (FuzzReplayTests).
 SECONDS ?= 60
-FUZZ_TARGETS := json config profile registers patch envelope http parameters
+FUZZ_TARGETS := json config profile registers patch envelope http parameters pack chunk
 FUZZ_BIN := .build-fuzz/release/switchyard-fuzz
 
 fuzz-build:

@@ -105,6 +105,7 @@ let package = Package(
         .target(
             name: "SwitchyardFuzzTargets",
             dependencies: ["SwitchyardConfigDoc", "SwitchyardModel", "SwitchyardModbusProfile", "SwitchyardHTTPFraming", switchyardPluginKit,
+                           "SwitchyardPack", "SwitchyardTelemetry",
                            .product(name: "Crypto", package: "swift-crypto")],
             path: "Fuzz/Targets"
         ),

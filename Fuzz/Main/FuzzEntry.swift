@@ -45,6 +45,16 @@ struct Fuzz {
 struct Replay {
     static func main() {
         let arguments = CommandLine.arguments.dropFirst()
+        if arguments.first == "pack-key" {
+            // The private key file of the vendor key the pack target trusts, to sign seeds with.
+            print(context.packKey.fileText, terminator: "")
+            return
+        }
+        if arguments.first == "chunk-seeds", let folder = arguments.dropFirst().first {
+            // Chunks for the corpus: XOR values, scaled decimals with an escape, and qualities.
+            context.writeChunkSeeds(to: folder)
+            return
+        }
         if arguments.first == "envelope-seed" {
             // A valid envelope for the corpus: signed by the context's fixed key over its own JSON.
             print(context.seedEnvelope(version: Int(arguments.dropFirst().first ?? "") ?? 1))

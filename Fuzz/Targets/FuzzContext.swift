@@ -3,6 +3,8 @@ import SwitchyardConfigDoc
 import SwitchyardJSON
 import SwitchyardModbusProfile
 import SwitchyardModel
+import SwitchyardPack
+import SwitchyardTelemetry
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,6 +17,10 @@ public struct FuzzContext: Sendable {
     public let verifier: EnvelopeVerifier
     /// Signs seed envelopes (fixed, so that the corpus stays valid).
     public let signer: EnvelopeSigner
+    /// The vendor key the pack target trusts; the pack seeds are signed with
+    /// it (`switchyard-fuzz pack-key` prints its private key file).
+    public let packKey: VendorPrivateKey
+    public let packTrust: PackTrust
 
     /// `profileDirectory`: the repo's `DeviceProfiles` (searched one folder deep).
     public init(profileDirectory: String) {
@@ -28,6 +34,8 @@ public struct FuzzContext: Sendable {
         let key = try! Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 7, count: 32))
         signer = EnvelopeSigner(keyId: "fuzz", privateKey: key)
         verifier = EnvelopeVerifier(keys: ["fuzz": key.publicKey])
+        packKey = VendorPrivateKey(vendor: "Fuzz", key: try! Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 9, count: 32)))
+        packTrust = PackTrust([packKey.publicKey])
     }
 
     /// A signed envelope (JSON text) whose content digest is that of `{}`,
@@ -37,6 +45,27 @@ public struct FuzzContext: Sendable {
                                       contentSHA256: ConfigDigest(of: .object([:])), issuedAt: 1_760_000_000, expiresAt: 1_760_600_000,
                                       keyId: "fuzz")
         return (try? signer.sign(envelope).jsonValue.canonicalText) ?? ""
+    }
+
+    /// Writes the chunk target's seeds into `folder`: three chunks, one per
+    /// value mode, with irregular times and a quality change.
+    public func writeChunkSeeds(to folder: String) {
+        let t: Int64 = 1_767_225_600_000
+        var xor: [Sample] = [], scaled: [Sample] = [], quality: [Sample] = []
+        for i in 0..<40 {
+            let n = Int64(i)
+            xor.append(Sample(timeMs: t + n * 1000 + n % 3, value: Double(i) * 0.37 + Double.pi))
+            let decimal: Double = i == 20 ? Double.nan : Double(2300 + i % 5) * 0.1
+            scaled.append(Sample(timeMs: t + n * 1000, value: decimal))
+            quality.append(Sample(timeMs: t + n * 100, value: 1, quality: i > 30 ? 2 : 0))
+        }
+        let seeds = [("xor.bin", xor), ("scaled.bin", scaled), ("quality.bin", quality)]
+        for (name, samples) in seeds {
+            let bytes = SampleChunk.encode(samples)
+            guard let f = fopen(folder + "/" + name, "wb") else { continue }
+            _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) }
+            fclose(f)
+        }
     }
 
     static func jsonFiles(_ directory: String) -> [String] {

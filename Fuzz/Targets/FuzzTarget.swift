@@ -3,7 +3,9 @@ import SwitchyardHTTPFraming
 import SwitchyardJSON
 import SwitchyardModbusProfile
 import SwitchyardModel
+import SwitchyardPack
 import SwitchyardPluginKit
+import SwitchyardTelemetry
 
 /// The entry functions of the fuzz targets (docs/fuzzing.md), shared by the
 /// libFuzzer executable `switchyard-fuzz` and the test that replays the
@@ -34,6 +36,13 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// validator the host uses, then, when it passes, read with the kit's
     /// getters (`Parameters.int`, …), which must not trap on what validation let through.
     case parameters
+    /// A pack archive as an edge will download it: `PackReader` with the
+    /// context's trusted key (small limits, so that inputs reach them); what
+    /// it accepts has every listed file and no other.
+    case pack
+    /// A stored telemetry chunk: `SampleChunk.decode`; what decodes encodes
+    /// and decodes again to the same samples, bit for bit.
+    case chunk
 
     /// Runs the target on one input.
     public func run(_ bytes: [UInt8], _ context: FuzzContext) {
@@ -46,6 +55,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .envelope: Self.envelope(bytes, context)
         case .http: Self.http(bytes)
         case .parameters: Self.parameters(bytes)
+        case .pack: Self.pack(bytes, context)
+        case .chunk: Self.chunk(bytes)
         }
     }
 
@@ -172,5 +183,23 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         _ = try? parameters.double("gain")
         _ = try? parameters.string("mode")
         _ = try? parameters.bool("on")
+    }
+
+    static func pack(_ bytes: [UInt8], _ context: FuzzContext) {
+        let limits = PackArchive.Limits(maximumEntries: 16, maximumFileBytes: 1 << 16, maximumTotalBytes: 1 << 17)
+        guard let pack = try? PackReader.open(archiveBytes: bytes, file: "fuzz.pack.tar", trust: context.packTrust, limits: limits) else { return }
+        precondition(Set(pack.files.keys) == Set((pack.manifest.files ?? []).map(\.path)), "an accepted pack's files are not the manifest's")
+        for entry in pack.manifest.files ?? [] {
+            precondition(pack.files[entry.path]?.count == entry.size, "\(entry.path) was accepted with another size")
+        }
+    }
+
+    static func chunk(_ bytes: [UInt8]) {
+        guard let samples = try? SampleChunk.decode(bytes) else { return }
+        guard let again = try? SampleChunk.decode(SampleChunk.encode(samples)) else {
+            fatalError("a decoded chunk's own encoding does not decode")
+        }
+        precondition(again.count == samples.count && zip(again, samples).allSatisfy { $0.isIdentical(to: $1) },
+                     "a decoded chunk does not survive encoding again")
     }
 }
