@@ -100,7 +100,9 @@ public enum SampleChunk {
     /// Bucket widths of the prefix code '0', '10', '110', …: a value that
     /// fits none is written in full after all ones.
     static let timeBuckets = [0, 8, 14, 24]
-    static let integerBuckets = [0, 3, 7, 14, 24, 34]
+    /// The last bucket takes any value, so its prefix ends in a zero too:
+    /// all ones (one more than the buckets) is the escape to a raw double.
+    static let integerBuckets = [0, 3, 7, 14, 24, 34, 64]
 
     static func writeBucketed(_ w: inout BitWriter, _ value: UInt64, buckets: [Int]) {
         for (i, width) in buckets.enumerated() where width == 64 || value < (1 << UInt64(width)) {
@@ -153,7 +155,7 @@ public enum SampleChunk {
                 previous = k
             } else {
                 // Escape (a value that is no such decimal: NaN, ∞, -0, noise): all ones, then the raw bits.
-                w.write((1 << UInt64(integerBuckets.count + 1)) - 1, bits: integerBuckets.count + 1)
+                w.write((1 << UInt64(integerBuckets.count)) - 1, bits: integerBuckets.count)
                 w.write(s.value.bitPattern, bits: 64)
             }
         }
@@ -248,13 +250,12 @@ public enum SampleChunk {
         case .scaled(let d, let divide):
             var previous: Int64 = 0
             for i in 0..<count {
-                let ones = try r.readOnes(upTo: integerBuckets.count + 1)
-                if ones == integerBuckets.count + 1 {
+                let ones = try r.readOnes(upTo: integerBuckets.count)
+                if ones == integerBuckets.count {
                     values[i] = Double(bitPattern: try r.read(bits: 64))
                     continue
                 }
-                let width = ones == integerBuckets.count ? 64 : integerBuckets[ones]
-                previous = previous &+ unzigzag(try r.read(bits: width))
+                previous = previous &+ unzigzag(try r.read(bits: integerBuckets[ones]))
                 let k = Double(previous)
                 values[i] = divide ? k / powersOfTen[d] : k * inversePowersOfTen[d]
             }

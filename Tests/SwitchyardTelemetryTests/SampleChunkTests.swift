@@ -63,6 +63,21 @@ import SwitchyardTestSupport
         #expect(Double(try Self.roundTrip(noise)) / 3_600 < 9.5)
     }
 
+    /// Scaled integers whose change needs more than 34 bits take the widest
+    /// bucket, which must not be mistaken for the escape to a raw double.
+    @Test func decimalsWithHugeJumpsRoundTrip() throws {
+        var rng = SeededGenerator(seed: 11)
+        var k: Int64 = 0
+        var samples: [Sample] = []
+        for i in 0..<2_000 {
+            k += i % 100 == 99 ? Int64.random(in: -4_000_000_000_000...4_000_000_000_000, using: &rng) : Int64.random(in: -1...1, using: &rng)
+            samples.append(Sample(timeMs: Int64(i) * 1000, value: Double(k) * 0.1))
+        }
+        samples[500].value = .nan  // an escape among them
+        let bytes = try Self.roundTrip(samples)
+        #expect(Double(bytes) / 2_000 < 2.5, "the scaled mode was chosen: \(bytes) bytes")
+    }
+
     @Test func corruptOrTruncatedChunksAreErrorsNotTraps() throws {
         let samples = (0..<200).map { Sample(timeMs: Int64($0) * 1000, value: Double($0) * 0.5, quality: $0 == 50 ? 2 : 0) }
         let bytes = SampleChunk.encode(samples)
