@@ -167,11 +167,13 @@ public enum SampleChunk {
     /// The integer `k` whose scaling gives exactly `value`, if there is one.
     static func scaledInteger(_ value: Double, decimals: Int, divide: Bool) -> Int64? {
         guard value.isFinite else { return nil }
-        let k = (value * powersOfTen[decimals]).rounded()
-        guard abs(k) < 9_007_199_254_740_992 else { return nil }  // 2^53: exact as a Double
-        let back = divide ? k / powersOfTen[decimals] : k * inversePowersOfTen[decimals]
+        let rounded = (value * powersOfTen[decimals]).rounded()
+        guard abs(rounded) < 9_007_199_254_740_992 else { return nil }  // 2^53: exact as a Double
+        // Back from the integer the decoder will see: -0 becomes 0 there, so it escapes.
+        let k = Int64(rounded)
+        let back = divide ? Double(k) / powersOfTen[decimals] : Double(k) * inversePowersOfTen[decimals]
         guard back.bitPattern == value.bitPattern else { return nil }
-        return Int64(k)
+        return k
     }
 
     /// The scaling that represents the most of (a spread of) the values,

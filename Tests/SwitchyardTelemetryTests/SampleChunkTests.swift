@@ -73,7 +73,8 @@ import SwitchyardTestSupport
             k += i % 100 == 99 ? Int64.random(in: -4_000_000_000_000...4_000_000_000_000, using: &rng) : Int64.random(in: -1...1, using: &rng)
             samples.append(Sample(timeMs: Int64(i) * 1000, value: Double(k) * 0.1))
         }
-        samples[500].value = .nan  // an escape among them
+        samples[500].value = .nan  // escapes among them
+        samples[501].value = -0.0  // a decimal to the eye, but 0 as an integer is +0
         let bytes = try Self.roundTrip(samples)
         #expect(Double(bytes) / 2_000 < 2.5, "the scaled mode was chosen: \(bytes) bytes")
     }
