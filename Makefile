@@ -101,7 +101,7 @@ fuzz: fuzz-build
 	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p .build-fuzz/corpus/$$t Fuzz/crashes/$$t; \
 		echo "== fuzz target $$t, $(SECONDS) s"; \
-		SWITCHYARD_FUZZ_TARGET=$$t SWITCHYARD_FUZZ_PROFILES=DeviceProfiles $(FUZZ_BIN) .build-fuzz/corpus/$$t Fuzz/corpus/$$t \
+		SWIFT_BACKTRACE=enable=no SWITCHYARD_FUZZ_TARGET=$$t SWITCHYARD_FUZZ_PROFILES=DeviceProfiles $(FUZZ_BIN) .build-fuzz/corpus/$$t Fuzz/corpus/$$t \
 			-max_total_time=$(SECONDS) -max_len=16384 -timeout=10 -rss_limit_mb=2048 -artifact_prefix=Fuzz/crashes/$$t/ \
 			-print_final_stats=1 || exit 1; \
 	done
