@@ -39,11 +39,15 @@ files["Package.swift"] = files["Package.swift"].replace(placeholder, '"' + sdk +
 for name, body in files.items():
     path = os.path.join(dest, name)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    # Unchanged files keep their time stamps, so the build stays incremental.
+    # Unchanged files keep their time stamps.
     if not os.path.exists(path) or open(path, encoding="utf-8").read() != body:
         open(path, "w", encoding="utf-8").write(body)
 PY
 
+# From a clean scratch each time: an incremental build does not always write
+# the symbol graphs again (the kit's extensions of standard types went
+# missing), and the reference must not depend on what was built before.
+rm -rf "$out/symbolgraph" "$out/build"
 mkdir -p "$out/symbolgraph"
 "$swift" build --package-path "$plugin" --scratch-path "$out/build" \
     -Xswiftc -emit-symbol-graph -Xswiftc -emit-symbol-graph-dir -Xswiftc "$out/symbolgraph" \
