@@ -45,14 +45,13 @@ struct TelemetryBench {
         host.runCycle(deadlineNs: clock.monotonicNs())
         let addresses = host.channels.filter { !$0.isText }.map(\.address)
         var out: [String: [Sample]] = [:]
-        for second in 0..<seconds {
+        for _ in 0..<seconds {
             host.runCycle(deadlineNs: clock.monotonicNs())
             let ms = clock.wallClockNs() / 1_000_000
             for a in addresses {
                 guard let r = host.reading(a), let v = r.value else { continue }
                 out[a, default: []].append(Sample(timeMs: ms, value: v, quality: r.quality == .good ? 0 : 1))
             }
-            _ = second
             clock.advance(byNs: 1_000_000_000)
         }
         return out

@@ -128,10 +128,9 @@ final class SimulatedBattery: Driver {
     /// Notes a change of limitation: logged when it starts, changes kind or
     /// ends (not every cycle a controller asks again), and shown in status.
     private func limit(_ why: String?) {
-        let kind = why?.prefix { $0 != ":" && $0 != "(" }
-        let before = limitation?.prefix { $0 != ":" && $0 != "(" }
+        // `why` names the limit, not the value asked: the same text is the same limitation.
+        guard why != limitation else { return }
         limitation = why
-        guard kind != before else { return }
         if let why {
             host.log(.info, "asked \(watts(askedW)), \(why)")
         } else {

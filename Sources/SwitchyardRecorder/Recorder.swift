@@ -82,12 +82,13 @@ public final class Recorder: @unchecked Sendable {
     public func step(nowMs: Int64, sealEverything: Bool = false) {
         let (channels, settings) = state.withLock { ($0.channels, $0.settings) }
         var closed: [(channel: String, closed: ChannelAggregator.Closed)] = []
+        var chunks: [(channel: String, samples: [Sample])] = []
         var unknown = 0
         var recorded = 0
         ring.drain { entry in
             guard let channel = channels[entry.channel] else { unknown += 1; return }
             if open[entry.channel]?.channel != channel {
-                if let old = open[entry.channel] { retire(old, into: &closed) }
+                if let old = open[entry.channel] { retire(old, into: &closed, chunks: &chunks) }
                 open[entry.channel] = Open(channel: channel, aggregator: ChannelAggregator(
                     integratesPower: channel.integratesPower, maxHoldMs: 60_000, dayOffsetMs: settings.dayOffsetMs))
             }
@@ -95,12 +96,10 @@ public final class Recorder: @unchecked Sendable {
             for c in open[entry.channel]!.aggregator.add(entry.sample) { closed.append((channel.name, c)) }
             recorded += 1
         }
-        var chunks: [(channel: String, samples: [Sample])] = []
         for handle in Array(open.keys) {
             guard var o = open[handle] else { continue }
             if channels[handle] != o.channel {
-                retire(o, into: &closed)
-                chunks.append((o.channel.name, o.samples))
+                retire(o, into: &closed, chunks: &chunks)
                 open[handle] = nil
                 continue
             }
@@ -137,9 +136,12 @@ public final class Recorder: @unchecked Sendable {
         }
     }
 
-    /// A channel's open buckets, written as they are (its config changed or it went away).
-    private func retire(_ o: Open, into closed: inout [(channel: String, closed: ChannelAggregator.Closed)]) {
+    /// A channel's open chunk and buckets, written as they are (its
+    /// settings changed or it went away).
+    private func retire(_ o: Open, into closed: inout [(channel: String, closed: ChannelAggregator.Closed)],
+                        chunks: inout [(channel: String, samples: [Sample])]) {
         var aggregator = o.aggregator
         for c in aggregator.close(before: .max) { closed.append((o.channel.name, c)) }
+        if !o.samples.isEmpty { chunks.append((o.channel.name, o.samples)) }
     }
 }

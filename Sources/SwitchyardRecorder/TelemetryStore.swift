@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import SwitchyardTelemetry
 
 /// The edge's recorded telemetry in one SQLite file (GRDB, WAL): compressed
@@ -34,6 +35,8 @@ public final class TelemetryStore: Sendable {
 
     private let queue: DatabaseQueue
     public let path: String
+    /// Channel ids by name, as committed (a round does not look them up again).
+    private let channelIds = Mutex<[String: Int64]>([:])
 
     public init(path: String) throws {
         self.path = path
@@ -88,8 +91,8 @@ public final class TelemetryStore: Sendable {
     /// Writes sealed chunks and closed aggregates in one transaction.
     public func write(chunks: [(channel: String, samples: [Sample])], aggregates: [(channel: String, closed: ChannelAggregator.Closed)]) throws {
         guard !chunks.isEmpty || !aggregates.isEmpty else { return }
+        var ids = channelIds.withLock { $0 }
         try queue.write { db in
-            var ids: [String: Int64] = [:]
             func id(_ name: String) throws -> Int64 {
                 if let known = ids[name] { return known }
                 try db.execute(sql: "INSERT OR IGNORE INTO channels (name) VALUES (?)", arguments: [name])
@@ -112,6 +115,8 @@ public final class TelemetryStore: Sendable {
                                      a.count > 0 ? a.min : nil, a.count > 0 ? a.max : nil, a.sum, a.mean, a.stddev, a.energyWh])
             }
         }
+        // Only once committed: a rolled-back insert must not leave an id behind.
+        channelIds.withLock { $0 = ids }
     }
 
     /// The raw samples of `channel` in `[fromMs, toMs)`, in time order. A

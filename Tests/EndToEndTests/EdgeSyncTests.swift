@@ -127,6 +127,17 @@ import SwitchyardTestSupport
     }
 
     static func sync(_ status: JSONValue) -> JSONValue { status["sync"] ?? .null }
+
+    /// The edge's heartbeat as the server shows it, once `until` holds (or the last one after 10 s).
+    static func heartbeat(_ fleet: Fleet, until: (JSONValue?) -> Bool) async throws -> JSONValue? {
+        var heartbeat: JSONValue?
+        for _ in 0..<100 {
+            heartbeat = try await fleet.edge()["heartbeat"]
+            if until(heartbeat) { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return heartbeat
+    }
     static func int(_ value: JSONValue?) -> Int? { value?.numberValue.map { Int($0) } }
 
     @Test func aChangeOnTheServerIsAppliedAndShowsUpInTheHeartbeat() async throws {
@@ -156,12 +167,7 @@ import SwitchyardTestSupport
         #expect(edge.output.contains("1 reconfigured hot"), "the gain is a hot parameter: the controller kept its instance")
 
         // The heartbeat tells the server.
-        var heartbeat: JSONValue?
-        for _ in 0..<100 {
-            heartbeat = try await fleet.edge()["heartbeat"]
-            if heartbeat?["version"] == 2 && heartbeat?["state"] == "confirmed" { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        let heartbeat = try await Self.heartbeat(fleet) { $0?["version"] == 2 && $0?["state"] == "confirmed" }
         #expect(heartbeat?["version"] == 2 && heartbeat?["state"] == "confirmed", "\(heartbeat?.canonicalText ?? "no heartbeat")")
 
         // The cache holds both versions, the newest confirmed.
@@ -189,12 +195,7 @@ import SwitchyardTestSupport
         #expect(error.contains("ProbeControler"), "\(error)")
         #expect(rejected?["config_version"] == 1, "the running version keeps running")
 
-        var heartbeat: JSONValue?
-        for _ in 0..<100 {
-            heartbeat = try await fleet.edge()["heartbeat"]
-            if heartbeat?["state"] == "rejected" { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        let heartbeat = try await Self.heartbeat(fleet) { $0?["state"] == "rejected" }
         #expect(heartbeat?["state"] == "rejected" && heartbeat?["version"] == 1, "\(heartbeat?.canonicalText ?? "none")")
         #expect(heartbeat?["errors"]?[0]?["message"]?.stringValue?.contains("ProbeControler") == true)
 
@@ -231,12 +232,7 @@ import SwitchyardTestSupport
         #expect(rejected?["config_version"] == 1, "the running version keeps running")
         #expect(!edge.output.contains("could not be applied"), "refused before any apply")
 
-        var heartbeat: JSONValue?
-        for _ in 0..<100 {
-            heartbeat = try await fleet.edge()["heartbeat"]
-            if heartbeat?["state"] == "rejected" { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        let heartbeat = try await Self.heartbeat(fleet) { $0?["state"] == "rejected" }
         #expect(heartbeat?["state"] == "rejected" && heartbeat?["version"] == 1, "\(heartbeat?.canonicalText ?? "none")")
         #expect(heartbeat?["errors"]?[0]?["message"]?.stringValue?.contains("min_soc (90.0) must be below max_soc (50.0)") == true,
                 "\(heartbeat?.canonicalText ?? "none")")
@@ -289,12 +285,7 @@ import SwitchyardTestSupport
         #expect(after?["config_version"] == 1, "the last confirmed version runs after the restart")
         #expect(Self.sync(after ?? .null)["last_error"]?.stringValue?.contains("restarted while version 2 was") == true)
         #expect(edge.output.contains("restarting"), "the supervisor said it restarted the edge")
-        var heartbeat: JSONValue?
-        for _ in 0..<100 {
-            heartbeat = try await fleet.edge()["heartbeat"]
-            if heartbeat?["state"] == "failed" { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        let heartbeat = try await Self.heartbeat(fleet) { $0?["state"] == "failed" }
         #expect(heartbeat?["state"] == "failed" && heartbeat?["version"] == 1, "\(heartbeat?.canonicalText ?? "none")")
         // The server still serves version 2; the edge does not take it again.
         try await Task.sleep(for: .seconds(1))

@@ -71,6 +71,22 @@ import SwitchyardTestSupport
         #expect(try store.aggregates("d/c0", level: .minute, fromMs: Self.start, toMs: Self.start + 3 * 3_600_000).count >= 170)
     }
 
+    /// A channel whose settings change keeps every sample: its open chunk is
+    /// written before the new settings take over.
+    @Test func aChannelWhoseSettingsChangeLosesNoSample() throws {
+        let store = try TelemetryStore(path: TestPaths.temporaryDirectory() + "/telemetry.sqlite")
+        let recorder = Recorder(store: store, ringCapacity: 256)
+        recorder.setChannels([1: .init(name: "m/P", integratesPower: false)])
+        let samples = (0..<100).map { Sample(timeMs: Self.start + Int64($0) * 1000, value: Double($0)) }
+        for s in samples.prefix(50) { recorder.ring.push(.init(channel: 1, sample: s)) }
+        recorder.step(nowMs: Self.start + 50_000)
+        for s in samples[50..<60] { recorder.ring.push(.init(channel: 1, sample: s)) }
+        recorder.setChannels([1: .init(name: "m/P", integratesPower: true)])  // while samples wait in the ring
+        for s in samples[60...] { recorder.ring.push(.init(channel: 1, sample: s)) }
+        recorder.step(nowMs: Self.start + 100_000, sealEverything: true)
+        #expect(try store.samples("m/P", fromMs: Self.start, toMs: Self.start + 100_000).samples == samples)
+    }
+
     @Test func aCorruptChunkIsReportedAndSkipped() throws {
         let path = TestPaths.temporaryDirectory() + "/telemetry.sqlite"
         let store = try TelemetryStore(path: path)

@@ -86,17 +86,12 @@ extension DriverConformance {
         }
     }
 
-    /// The instance config `create` receives: the same document the edge
-    /// builds for a device (PreparedConfig.build).
+    /// The instance config `create` receives: the document the edge builds
+    /// for the device, with the parameters (and connection) under test.
     static func instanceConfig(_ device: ResolvedConfig.Device, parameters: JSONValue, connection: JSONValue? = nil) -> JSONValue {
-        var config: [String: JSONValue] = [
-            "id": .string(device.id),
-            "device_id": .string(device.id),
-            "profile": device.profile.document,
-            "parameters": parameters,
-            "poll_groups": .object(Dictionary(uniqueKeysWithValues: device.pollGroups.map { ($0.name, .array($0.channels.map(JSONValue.string))) })),
-        ]
-        if let connection = connection ?? device.config.connection { config["connection"] = connection }
+        var config = device.instanceConfig(dataDirectory: nil).objectValue ?? [:]
+        config["parameters"] = parameters
+        if let connection { config["connection"] = connection }
         return .object(config)
     }
 
